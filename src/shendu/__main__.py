@@ -1,0 +1,5 @@
+"""`python -m shendu` runs the CLI."""
+
+from shendu.cli import main
+
+main()

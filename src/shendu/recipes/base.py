@@ -1,0 +1,59 @@
+"""A recipe binds a dataset, a model factory, metrics and default hyper-parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from torch import nn
+
+from shendu.train.config import TrainConfig
+from shendu.train.task import Target, TrainingTask
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named task users train with ``shendu train NAME``.
+
+    Args:
+        name: the CLI name (``mnist-cnn``).
+        summary: one line for ``shendu list``.
+        data: the default data, for ``shendu list``.
+        config_cls: the recipe's typed config (a TrainConfig subclass with its defaults).
+        factory: the model factory (``shendu.models``), called with ``model_kwargs(config)``.
+        model_kwargs: the factory's kwargs for a config.
+        make_task: builds the full TrainingTask (loads the data) from a config.
+        target: the metric the recipe is documented to reach with its defaults.
+    """
+
+    name: str
+    summary: str
+    data: str
+    config_cls: type[TrainConfig]
+    factory: Callable[..., nn.Module]
+    model_kwargs: Callable[[Any], dict[str, Any]]
+    make_task: Callable[[Any], TrainingTask]
+    target: Target
+
+    def default_config(self) -> TrainConfig:
+        return self.config_cls()
+
+    def num_parameters(self) -> int:
+        model = self.factory(**self.model_kwargs(self.default_config()))
+        return sum(p.numel() for p in model.parameters())
+
+    def config_from_dict(self, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(self.config_cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"recipe {self.name} has no setting {', '.join(unknown)}; its settings are "
+                f"{', '.join(sorted(known))}."
+            )
+        return self.config_cls(**values)
+
+
+def recipe_config_json(recipe: Recipe, config: TrainConfig, engine: str = "torch") -> dict[str, Any]:
+    """The content of config.json: enough to rebuild the run (`--resume`, `evaluate`)."""
+    return {"recipe": recipe.name, "engine": engine, "config": config.to_dict()}

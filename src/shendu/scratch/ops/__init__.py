@@ -1,0 +1,1 @@
+"""Differentiable ops: one class per op (forward + backward on numpy arrays) and a function."""

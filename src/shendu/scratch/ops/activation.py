@@ -1,0 +1,175 @@
+"""Activations: sigmoid, tanh, relu, leaky_relu, gelu (exact erf or tanh form), softmax, log_softmax."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Function, Tensor
+from .shape import normalize_dim
+from .special import erf
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-a); d/da = out (1 - out)."""
+
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        # exp(-softplus(-a)) never overflows, unlike 1 / (1 + exp(-a)) for a << 0.
+        self.out = np.exp(-np.logaddexp(0, -a))
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (grad * out * (1 - out),)
+
+
+class Tanh(Function):
+    """out = tanh(a); d/da = 1 - out^2."""
+
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = np.tanh(a)
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (grad * (1 - out * out),)
+
+
+class ReLU(Function):
+    """out = max(a, 0); d/da = 1 where a > 0 else 0."""
+
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = np.maximum(a, 0)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out > 0),)
+
+
+class LeakyReLU(Function):
+    """out = a if a > 0 else negative_slope * a."""
+
+    __slots__ = ("negative_slope", "a")
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, a):
+        self.a = a
+        return np.where(a > 0, a, a * self.negative_slope)
+
+    def backward(self, grad):
+        return (np.where(self.a > 0, grad, grad * self.negative_slope),)
+
+
+class GELU(Function):
+    """out = a * Phi(a), Phi the standard normal CDF = (1 + erf(a / sqrt 2)) / 2.
+
+    Hendrycks & Gimpel, "Gaussian Error Linear Units (GELUs)", 2016. With
+    approximate="tanh", Phi(a) ~ (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))) / 2.
+    """
+
+    __slots__ = ("approximate", "a", "cdf", "inner")
+
+    def __init__(self, approximate: str = "none"):
+        self.approximate = approximate
+
+    def forward(self, a):
+        self.a = a
+        if self.approximate == "tanh":
+            self.inner = np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
+            self.cdf = 0.5 * (1 + self.inner)
+        else:
+            self.cdf = 0.5 * (1 + erf(a * _SQRT_HALF))
+        return a * self.cdf
+
+    def backward(self, grad):
+        a = self.a
+        if self.approximate == "tanh":
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return (grad * (self.cdf + 0.5 * a * (1 - self.inner * self.inner) * d_inner),)
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * a * a)
+        return (grad * (self.cdf + a * pdf),)
+
+
+class Softmax(Function):
+    """out = e^a / sum(e^a) along `axis` (max-shifted for stability)."""
+
+    __slots__ = ("axis", "out")
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, a):
+        e = np.exp(a - a.max(axis=self.axis, keepdims=True))
+        self.out = e / e.sum(axis=self.axis, keepdims=True)
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """out = a - logsumexp(a) along `axis`; d/da = grad - softmax * sum(grad)."""
+
+    __slots__ = ("axis", "out")
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, a):
+        shifted = a - a.max(axis=self.axis, keepdims=True)
+        self.out = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return self.out
+
+    def backward(self, grad):
+        return (grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return Sigmoid()(a)
+
+
+def tanh(a: Tensor) -> Tensor:
+    return Tanh()(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    return ReLU()(a)
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU(negative_slope)(a)
+
+
+def gelu(a: Tensor, approximate: str = "none") -> Tensor:
+    """GELU; `approximate` is "none" (exact, erf) or "tanh".
+
+    Raises:
+        RuntimeError: any other `approximate`.
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh; got {approximate!r}")
+    return GELU(approximate)(a)
+
+
+def softmax(a: Tensor, dim: int) -> Tensor:
+    """Softmax along `dim` (IndexError if out of range)."""
+    return Softmax(normalize_dim(dim, a.ndim))(a)
+
+
+def log_softmax(a: Tensor, dim: int) -> Tensor:
+    """Log-softmax along `dim`, computed without forming softmax (stable for large logits)."""
+    return LogSoftmax(normalize_dim(dim, a.ndim))(a)

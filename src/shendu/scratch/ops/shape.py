@@ -1,0 +1,227 @@
+"""Shape ops: reshape, permute, expand, cat, stack, and composites (transpose, flatten, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Function, Tensor
+from .elementwise import unbroadcast
+
+
+def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
+    """`dim` as a non-negative axis of an `ndim + extra`-dimensional result.
+
+    Raises:
+        IndexError: `dim` is outside [-n, n - 1] for n = max(ndim + extra, 1), torch's message.
+    """
+    n = max(ndim + extra, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+
+def _shape_arg(shape) -> tuple:
+    # Accept reshape(2, 3) as well as reshape((2, 3)).
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Reshape(Function):
+    """out = a with the same elements in a new shape (a view when numpy can make one)."""
+
+    __slots__ = ("shape", "in_shape")
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        try:
+            return np.reshape(a, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape '{list(self.shape)}' is invalid for input of size {a.size}"
+            ) from None
+
+    def backward(self, grad):
+        return (np.reshape(grad, self.in_shape),)
+
+
+class Permute(Function):
+    """out = a with its axes reordered: out.shape[i] = a.shape[dims[i]]."""
+
+    __slots__ = ("dims",)
+
+    def __init__(self, dims: tuple):
+        self.dims = dims
+
+    def forward(self, a):
+        return np.transpose(a, self.dims)
+
+    def backward(self, grad):
+        return (np.transpose(grad, np.argsort(self.dims)),)
+
+
+class Expand(Function):
+    """out = a broadcast to `shape` without copying; the gradient sums back."""
+
+    __slots__ = ("shape", "in_shape")
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        try:
+            return np.broadcast_to(a, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"The expanded size of the tensor must match the existing size at non-singleton "
+                f"dimensions; cannot expand {a.shape} to {self.shape}"
+            ) from None
+
+    def backward(self, grad):
+        return (unbroadcast(grad, self.in_shape),)
+
+
+class Cat(Function):
+    """out = the inputs joined along `axis` (all other dims must match)."""
+
+    __slots__ = ("axis", "sizes")
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        self.sizes = [a.shape[self.axis] for a in arrays]
+        try:
+            return np.concatenate(arrays, axis=self.axis)
+        except ValueError as error:
+            raise RuntimeError(f"cat: sizes of tensors must match except in dim {self.axis}; {error}") from None
+
+    def backward(self, grad):
+        bounds = np.cumsum(self.sizes)[:-1]
+        return tuple(np.split(grad, bounds, axis=self.axis))
+
+
+class Stack(Function):
+    """out = the same-shaped inputs stacked along a new `axis`."""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        try:
+            return np.stack(arrays, axis=self.axis)
+        except ValueError:
+            shapes = [a.shape for a in arrays]
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {shapes}") from None
+
+    def backward(self, grad):
+        lead = (slice(None),) * self.axis
+        return tuple(grad[lead + (i,)] for i in range(grad.shape[self.axis]))
+
+
+def reshape(a: Tensor, shape) -> Tensor:
+    """View `a` as `shape` (one entry may be -1).
+
+    Raises:
+        RuntimeError: the element count does not match, torch's message.
+    """
+    return Reshape(_shape_arg(shape))(a)
+
+
+def permute(a: Tensor, dims) -> Tensor:
+    """Reorder axes; `dims` must be a permutation of range(a.ndim)."""
+    dims = tuple(normalize_dim(d, a.ndim) for d in _shape_arg(dims))
+    if sorted(dims) != list(range(a.ndim)):
+        raise RuntimeError(f"permute(): dims {dims} are not a permutation of {a.ndim} dims")
+    return Permute(dims)(a)
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two axes."""
+    dims = list(range(a.ndim))
+    d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute(tuple(dims))(a)
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    if a.ndim == 0:
+        return reshape(a, (1,))
+    start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
+    shape = a.shape[:start] + (-1,) + a.shape[end + 1 :]  # (..., prod(shape[start:end+1]), ...)
+    if any(n == 0 for n in a.shape):
+        shape = a.shape[:start] + (int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :]
+    return Reshape(shape)(a)
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 axis at `dim`."""
+    d = normalize_dim(dim, a.ndim, extra=1)
+    return Reshape(a.shape[:d] + (1,) + a.shape[d:])(a)  # (..., 1, ...)
+
+
+def squeeze(a: Tensor, dim=None) -> Tensor:
+    """Drop size-1 axes (only `dim` when given; a no-op if that axis is not size 1)."""
+    if dim is None:
+        shape = tuple(n for n in a.shape if n != 1)
+    else:
+        d = normalize_dim(dim, a.ndim)
+        shape = a.shape[:d] + a.shape[d + 1 :] if a.ndim and a.shape[d] == 1 else a.shape
+    return Reshape(shape)(a)  # a.shape without the dropped 1s
+
+
+def expand(a: Tensor, sizes) -> Tensor:
+    """Broadcast to `sizes`; -1 keeps a dim."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - a.ndim
+    shape = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    return Expand(shape)(a)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    return Cat(normalize_dim(dim, tensors[0].ndim))(*tensors)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Stack same-shaped tensors along a new dim."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    return Stack(normalize_dim(dim, tensors[0].ndim, extra=1))(*tensors)
+
+
+def split(a: Tensor, split_size, dim: int = 0) -> tuple:
+    """Split into pieces of `split_size` (int) or of the given sizes (list) along `dim`."""
+    d = normalize_dim(dim, a.ndim)
+    n = a.shape[d]
+    sizes = [split_size] * (-(-n // split_size)) if isinstance(split_size, int) else list(split_size)
+    if isinstance(split_size, int) and n % split_size:
+        sizes[-1] = n % split_size
+    if sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n}; got {sizes}")
+    lead, pieces, start = (slice(None),) * d, [], 0
+    for size in sizes:
+        pieces.append(a[lead + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+
+def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into `chunks` pieces of equal size (the last may be smaller), as torch."""
+    n = a.shape[normalize_dim(dim, a.ndim)]
+    return split(a, max(-(-n // chunks), 1), dim)

@@ -1,0 +1,76 @@
+"""Training hyper-parameters shared by every recipe (each recipe subclasses with its own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
+SCHEDULERS = ("none", "plateau", "onecycle", "cosine", "step")
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run.
+
+    Args:
+        epochs: passes over the training split.
+        batch_size: examples per optimisation step.
+        lr: learning rate (peak rate for ``onecycle``).
+        seed: seeds torch, numpy and Python; the same seed gives the same run.
+        optimizer: one of ``sgd``, ``momentum`` (SGD with momentum 0.9), ``rmsprop``,
+            ``adam``, ``adamw``.
+        weight_decay: L2 penalty coefficient (decoupled for AdamW).
+        scheduler: ``plateau`` (ReduceLROnPlateau on val loss, the documents' adaptive LR),
+            ``onecycle``, ``cosine``, ``step`` or ``none``.
+        plateau_patience, plateau_factor: ReduceLROnPlateau settings.
+        early_stopping_patience: epochs without val-loss improvement before stopping;
+            0 disables early stopping.
+        restore_best: test and save the weights of the epoch with the lowest val loss
+            (Keras' ``restore_best_weights``); ``False`` keeps the last epoch's weights, the
+            better choice when a schedule anneals the learning rate to zero.
+        gradient_clip_val: clip the global gradient norm to this value; 0 disables.
+        devices: passed to ``lightning.Trainer(devices=...)``; ``"auto"`` picks one.
+        accelerator: ``"auto"``, ``"cpu"`` or ``"gpu"``.
+        num_workers: DataLoader worker processes (0 = load in the training process).
+        progress: show a progress bar.
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    seed: int = 0
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    scheduler: str = "plateau"
+    plateau_patience: int = 3
+    plateau_factor: float = 0.5
+    early_stopping_patience: int = 0
+    restore_best: bool = True
+    gradient_clip_val: float = 0.0
+    devices: str = "auto"
+    accelerator: str = "auto"
+    num_workers: int = 0
+    progress: bool = True
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field that is out of range."""
+        if self.epochs < 1:
+            raise ValueError(f"--epochs must be at least 1; got {self.epochs}.")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be at least 1; got {self.batch_size}.")
+        if not self.lr > 0:
+            raise ValueError(f"--lr must be positive; got {self.lr}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"--scheduler must be one of {', '.join(SCHEDULERS)}; got {self.scheduler!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict (config.json), ignoring keys this config does not have."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,153 @@
+"""Train a task into a run folder with Lightning, then test, save and report."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch.utils.data import DataLoader
+
+from shendu.errors import RunFolderError
+from shendu.models import build_model, factory_path
+from shendu.runfolder import CONFIG, CURVES, ENV, HISTORY, METRICS, MODEL, REPORT, RunFolder
+from shendu.train.callbacks import HistoryCallback
+from shendu.train.env import collect_env
+from shendu.train.evaluate import evaluate_classifier
+from shendu.train.module import ClassifierModule
+from shendu.train.plots import plot_curves
+from shendu.train.report import render_report
+from shendu.train.task import TrainingTask
+
+log = logging.getLogger(__name__)
+
+MONITOR = "val_loss"
+LAST = "last.ckpt"
+BEST = "best.ckpt"
+
+
+@dataclass
+class FitResult:
+    run: RunFolder
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+
+
+def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
+    """Shuffled training loader (seeded generator) and an in-order validation loader."""
+    cfg = task.config
+    generator = torch.Generator().manual_seed(cfg.seed)
+    common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
+              "persistent_workers": cfg.num_workers > 0}
+    train = DataLoader(task.data.train, shuffle=True, generator=generator, **common)
+    val = DataLoader(task.data.val, shuffle=False, **common)
+    return train, val
+
+
+def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) -> L.Trainer:
+    cfg = task.config
+    callbacks: list[L.Callback] = [
+        history,
+        ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor=MONITOR, mode="min",
+                        save_top_k=1, save_last=True, enable_version_counter=False),
+    ]
+    if cfg.early_stopping_patience > 0:
+        callbacks.append(EarlyStopping(monitor=MONITOR, mode="min", patience=cfg.early_stopping_patience))
+    if cfg.progress:
+        callbacks.append(RichProgressBar(leave=True))
+    return L.Trainer(
+        max_epochs=cfg.epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices if cfg.devices == "auto" else int(cfg.devices),
+        gradient_clip_val=cfg.gradient_clip_val or None,
+        deterministic="warn",
+        logger=TensorBoardLogger(save_dir=str(run.path), name="tb", version="", default_hp_metric=False),
+        callbacks=callbacks,
+        enable_progress_bar=cfg.progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=max(1, len(task.data.train) // cfg.batch_size),  # type: ignore[arg-type]
+    )
+
+
+def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
+    """Train ``task`` into ``run``; with ``resume``, continue from ``checkpoints/last.ckpt``.
+
+    Files appear in this order: config.json and env.json first, history.csv and checkpoints
+    each epoch, then model.safetensors, model.json, metrics.json (the run is complete once
+    metrics.json exists), curves.png and report.md.
+    """
+    cfg = task.config
+    cfg.validate()
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    ckpt_path = None
+    if resume:
+        ckpt_path = run.checkpoints / LAST
+        if not ckpt_path.is_file():
+            raise RunFolderError(
+                f"Cannot resume {run.path}: it has no {ckpt_path.relative_to(run.path)} (the run "
+                "stopped before its first epoch ended). Train again with `shendu train`."
+            )
+    else:
+        run.write_json(CONFIG, task.recipe_config)
+    env = collect_env(task.data.checksum, task.data.source)
+    run.write_json(ENV, env)
+
+    model = build_model(factory_path(task.factory), task.model_kwargs)
+    train_loader, val_loader = make_loaders(task)
+    module = ClassifierModule(model, len(task.data.labels), cfg, steps_per_epoch=len(train_loader))
+    history = HistoryCallback(run.file(HISTORY))
+    trainer = build_trainer(task, run, history)
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=".*could not find the monitored key.*")
+        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+    train_seconds = time.perf_counter() - started
+    if not trainer.is_global_zero:
+        return FitResult(run, {}, history.rows)
+
+    best = run.checkpoints / BEST
+    best_epoch = len(history.rows)
+    if cfg.restore_best and best.is_file():
+        checkpoint = torch.load(best, map_location="cpu", weights_only=True)
+        module.load_state_dict(checkpoint["state_dict"])
+        best_epoch = int(checkpoint["epoch"]) + 1
+    model = module.model.cpu().eval()
+
+    metrics = evaluate_classifier(model, task.data.test, len(task.data.labels))
+    metrics.pop("predictions")
+    epoch_seconds = [r["seconds"] for r in history.rows]
+    metrics.update({
+        "weights_epoch": best_epoch,
+        "epochs_run": len(history.rows),
+        "train_seconds": round(sum(epoch_seconds), 3),
+        "wall_seconds": round(train_seconds, 3),
+        "seconds_per_epoch": round(sum(epoch_seconds) / max(len(epoch_seconds), 1), 4),
+        "train_examples_per_second": round(len(task.data.train) * len(epoch_seconds) / max(sum(epoch_seconds), 1e-9), 1),  # type: ignore[arg-type]
+    })
+    if task.target is not None:
+        metrics["target"] = {"metric": task.target.metric, "minimum": task.target.minimum, "met": task.target.met(metrics)}
+
+    sha = run.save_weights(model.state_dict(), metadata={"recipe": task.recipe, "format": "pt"})
+    run.write_json(MODEL, {
+        "factory": factory_path(task.factory),
+        "kwargs": task.model_kwargs,
+        "task": "image-classification",
+        "labels": task.data.labels,
+        "input": task.data.input_spec,
+        "weights_sha256": sha,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+    })
+    run.write_json(METRICS, metrics)
+    plot_curves(history.rows, run.file(CURVES), title=f"{task.recipe}: {task.title}")
+    run.write_text(REPORT, render_report(task, metrics, history.rows, env, sum(p.numel() for p in model.parameters())))
+    log.info("run %s: test accuracy %.4f", run.path, metrics.get("test_acc", float("nan")))
+    return FitResult(run, metrics, history.rows)

@@ -1,0 +1,108 @@
+"""One LightningModule for every classifier: a model, a loss and torchmetrics metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from shendu.train.config import TrainConfig
+
+
+def classification_metrics(num_classes: int) -> MetricCollection:
+    """Top-1 accuracy (micro, the number the documents report)."""
+    return MetricCollection({"acc": MulticlassAccuracy(num_classes=num_classes, average="micro")})
+
+
+class ClassifierModule(L.LightningModule):
+    """Wrap ``model`` for Lightning: loss and metrics per split, optimizer and scheduler.
+
+    Logged names: ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``, ``test_loss``,
+    ``test_acc`` (epoch means), which callbacks and history.csv read.
+    """
+
+    def __init__(self, model: nn.Module, num_classes: int, config: TrainConfig, steps_per_epoch: int) -> None:
+        super().__init__()
+        self.model = model
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.config = config
+        self.steps_per_epoch = steps_per_epoch
+        metrics = classification_metrics(num_classes)
+        self.train_metrics = metrics.clone(prefix="train_")
+        self.val_metrics = metrics.clone(prefix="val_")
+        self.test_metrics = metrics.clone(prefix="test_")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def _step(self, batch: Any, metrics: MetricCollection, stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        logits = self.model(inputs)
+        loss = self.loss_fn(logits, targets)
+        metrics.update(logits.detach(), targets)
+        # Logging the Metric objects lets Lightning compute and reset them at epoch end,
+        # before callbacks read them (history.csv, checkpoints, early stopping).
+        self.log(f"{stage}_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(targets))
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, self.train_metrics, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, self.val_metrics, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, self.test_metrics, "test")
+
+    def configure_optimizers(self) -> Any:
+        optimizer = build_optimizer(self.model.parameters(), self.config)
+        scheduler = build_scheduler(optimizer, self.config, self.steps_per_epoch)
+        if scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+
+def build_optimizer(params: Any, config: TrainConfig) -> torch.optim.Optimizer:
+    """The documents' optimizers, by name (SGD, momentum, RMSProp, Adam, AdamW)."""
+    lr, wd = config.lr, config.weight_decay
+    match config.optimizer:
+        case "sgd":
+            return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+        case "momentum":
+            return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+        case "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+        case "adam":
+            return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        case "adamw":
+            return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int) -> dict | None:
+    """A Lightning lr_scheduler config for ``config.scheduler`` (None for ``"none"``)."""
+    match config.scheduler:
+        case "none":
+            return None
+        case "plateau":
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience
+            )
+            return {"scheduler": scheduler, "monitor": "val_loss", "interval": "epoch"}
+        case "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch
+            )
+            return {"scheduler": scheduler, "interval": "step"}
+        case "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+            return {"scheduler": scheduler, "interval": "epoch"}
+        case "step":
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, config.epochs // 3), gamma=0.1)
+            return {"scheduler": scheduler, "interval": "epoch"}
+    raise ValueError(f"unknown scheduler {config.scheduler!r}")

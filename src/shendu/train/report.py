@@ -1,0 +1,72 @@
+"""report.md: what was trained on what, how well, how fast; links to the pictures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shendu.train.task import TrainingTask
+
+
+def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dict[str, Any]],
+                  env: dict[str, Any], num_parameters: int) -> str:
+    acc = metrics.get("test_acc")
+    lines = [
+        f"# {task.title}",
+        "",
+        f"Recipe `{task.recipe}`, model `{task.factory.__module__}:{task.factory.__qualname__}` "
+        f"({num_parameters:,} parameters).",
+        "",
+        "## Result",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| test accuracy | {acc:.4f} ({acc * 100:.2f}%) |" if acc is not None else "| test accuracy | — |",
+        f"| test loss | {metrics['test_loss']:.4f} |",
+        f"| test examples | {metrics['test_samples']} |",
+        f"| epochs run | {metrics['epochs_run']} (weights from epoch {metrics['weights_epoch']}) |",
+        f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
+        f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
+    ]
+    if task.target is not None:
+        verdict = "met" if task.target.met(metrics) else "NOT met"
+        lines += ["", f"Target: {task.target.describe()} — **{verdict}**."]
+    lines += [
+        "",
+        "## Data",
+        "",
+        f"- Source: {task.data.source}",
+        f"- Split sizes: " + ", ".join(f"{k} {v:,}" for k, v in task.data.sizes.items()),
+        f"- SHA-256 of what was read: `{task.data.checksum}`",
+        "",
+        "## Training",
+        "",
+        "| setting | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in task.config.to_dict().items() if k != "progress"]
+    lines += ["", "![training curves](curves.png)", "", "| epoch | train loss | train acc | val loss | val acc | lr | s |",
+              "|---|---|---|---|---|---|---|"]
+    for row in history:
+        lines.append("| " + " | ".join(_cell(row.get(k)) for k in
+                                         ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")) + " |")
+    if task.notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in task.notes]
+    packages = env.get("packages", {})
+    lines += [
+        "",
+        "## Environment",
+        "",
+        f"Python {env.get('python')}, torch {packages.get('torch')}, lightning {packages.get('lightning')}, "
+        f"{env.get('cpu_count')} CPUs ({env.get('torch_threads')} torch threads), CUDA: {env.get('cuda')}. "
+        "Full details in `env.json`; per-epoch numbers in `history.csv`; TensorBoard logs in `tb/`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

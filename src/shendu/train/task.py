@@ -1,0 +1,53 @@
+"""What a recipe hands to training: data, a model factory, settings and the target to reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from shendu.data.base import DataBundle
+from shendu.train.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Target:
+    """A documented goal for a metric, e.g. test accuracy >= 0.985."""
+
+    metric: str
+    minimum: float
+
+    def met(self, metrics: dict[str, Any]) -> bool:
+        return float(metrics.get(self.metric, float("-inf"))) >= self.minimum
+
+    def describe(self) -> str:
+        return f"{self.metric} >= {self.minimum:g}"
+
+
+@dataclass
+class TrainingTask:
+    """One classification run, fully specified.
+
+    Args:
+        recipe: the recipe's name (``mnist-cnn``).
+        title: a human title for the report.
+        factory: a model factory from ``shendu.models``; model.json records its import path.
+        model_kwargs: keyword arguments for ``factory`` (JSON-serialisable).
+        data: the datasets and their provenance.
+        config: training hyper-parameters.
+        recipe_config: every setting of the recipe, saved as config.json.
+        target: the goal the report checks the test metric against.
+        notes: extra lines for the report (e.g. why a choice was made).
+    """
+
+    recipe: str
+    title: str
+    factory: Callable[..., nn.Module]
+    model_kwargs: dict[str, Any]
+    data: DataBundle
+    config: TrainConfig
+    recipe_config: dict[str, Any]
+    target: Target | None = None
+    notes: list[str] = field(default_factory=list)
