@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -296,7 +296,9 @@ def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu 
 
 
 def main() -> None:
-    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    # Third-party deprecation chatter is not for users of the CLI.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*treespec.*")
     app()
 
 

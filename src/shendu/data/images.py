@@ -46,7 +46,11 @@ def image_to_tensor(image: Image.Image, spec: ImageSpec) -> torch.Tensor:
     if image.mode in ("RGBA", "LA", "P"):
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image.convert("RGBA"))
-    image = image.convert(mode).resize((spec.width, spec.height), Image.Resampling.BILINEAR)
+    shrinking = image.width > spec.width or image.height > spec.height
+    # BOX averages whole source pixels when shrinking (like OpenCV's INTER_AREA), so a
+    # digit drawn at a larger size keeps its stroke weights; BILINEAR when enlarging.
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    image = image.convert(mode).resize((spec.width, spec.height), resample)
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     if pixels.ndim == 2:
         pixels = pixels[None]  # (H, W) -> (1, H, W)

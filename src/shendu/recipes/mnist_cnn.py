@@ -24,6 +24,8 @@ class MnistCnnConfig(TrainConfig):
         augment: random affine warps (rotation, shift, scale) on training images.
         split_seed: the seed of the train/val/test split (fixed, so every run tests on the
             same held-out images whatever ``seed`` is).
+        val_size: validation images taken from the training data (default 500 of the
+            sample, 5,000 of full MNIST).
     """
 
     epochs: int = 30
@@ -35,6 +37,7 @@ class MnistCnnConfig(TrainConfig):
     download: bool = False
     augment: bool = True
     split_seed: int = 0
+    val_size: int | None = None
 
 
 def model_kwargs(config: MnistCnnConfig) -> dict[str, Any]:
@@ -42,7 +45,8 @@ def model_kwargs(config: MnistCnnConfig) -> dict[str, Any]:
 
 
 def make_task(config: MnistCnnConfig) -> TrainingTask:
-    data = mnist_bundle(config.data, download=config.download, augment=config.augment, split_seed=config.split_seed)
+    data = mnist_bundle(config.data, download=config.download, augment=config.augment, split_seed=config.split_seed,
+                        val_size=config.val_size)
     return TrainingTask(
         recipe=RECIPE.name,
         title="MNIST handwritten digits with MNISTNet",

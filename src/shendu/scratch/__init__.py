@@ -10,21 +10,43 @@ and torch.utils.data. Only numpy and the standard library are used.
 
 import numpy as _np
 
+from . import functional, nn, optim  # noqa: E402  (after Tensor: they build on it)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .data import DataLoader, TensorDataset  # noqa: E402
 from .factory import (
-    arange, eye, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,
+    arange,
+    eye,
+    from_numpy,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
 )
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
-from .ops.elementwise import abs, clamp, exp, log, sqrt, where
+from .ops.elementwise import where
 from .ops.matmul import matmul
 from .ops.reduce import argmax, max, mean, min, sum, var
-from .ops.shape import cat, chunk, flatten, permute, reshape, split, squeeze, stack, transpose, unsqueeze
+from .ops.shape import (
+    cat,
+    chunk,
+    flatten,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .ops.unary import abs, clamp, exp, log, sqrt
 from .rng import default_generator, manual_seed
 from .tensor import Function, Tensor
-
-from . import functional, nn, optim  # noqa: E402  (after Tensor: they build on it)
-from .data import DataLoader, TensorDataset  # noqa: E402
-from .gradcheck import GradcheckError, gradcheck  # noqa: E402
 
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)

@@ -156,7 +156,7 @@ def backward(root, grad: np.ndarray) -> None:
         if out_grad is None:
             continue
         ctx = node._ctx
-        for tensor, in_grad in zip(ctx.inputs, ctx.backward(out_grad)):
+        for tensor, in_grad in zip(ctx.inputs, ctx.backward(out_grad), strict=True):
             if in_grad is None or not tensor.requires_grad:
                 continue
             _accumulate(grads, owned, id(tensor), in_grad)

@@ -15,7 +15,7 @@ class GradcheckError(RuntimeError):
 def _scalar_output(fn, inputs, projection) -> float:
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return float(sum(np.sum(o.data * w) for o, w in zip(outs, projection) if o is not None))
+    return float(sum(np.sum(o.data * w) for o, w in zip(outs, projection, strict=True) if o is not None))
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -46,7 +46,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     gen = np.random.default_rng(seed)
     projection = [None if o is None else gen.standard_normal(o.shape) for o in outs]
     total = None
-    for o, w in zip(outs, projection):
+    for o, w in zip(outs, projection, strict=True):
         if o is not None and o.requires_grad:
             term = (o * Tensor(w)).sum()
             total = term if total is None else total + term

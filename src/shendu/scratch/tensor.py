@@ -198,7 +198,7 @@ class Tensor:
 
     # ---- dtype -------------------------------------------------------------------------------
     def to(self, dtype) -> Tensor:
-        return self if self.dtype == dtype else _ew.Cast(dtype)(self)
+        return self if self.dtype == dtype else _un.Cast(dtype)(self)
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -210,7 +210,7 @@ class Tensor:
         return self.to(np.int64)
 
     def clone(self) -> Tensor:
-        return _ew.Cast(self.dtype)(self)
+        return _un.Cast(self.dtype)(self)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other):
@@ -244,7 +244,7 @@ class Tensor:
         return _ew.rpow(self, base)
 
     def __neg__(self):
-        return _ew.neg(self)
+        return _un.neg(self)
 
     def __matmul__(self, other):
         return _mm.matmul(self, other)
@@ -273,19 +273,19 @@ class Tensor:
 
     # ---- elementwise math --------------------------------------------------------------------
     def exp(self):
-        return _ew.exp(self)
+        return _un.exp(self)
 
     def log(self):
-        return _ew.log(self)
+        return _un.log(self)
 
     def sqrt(self):
-        return _ew.sqrt(self)
+        return _un.sqrt(self)
 
     def abs(self):
-        return _ew.abs(self)
+        return _un.abs(self)
 
     def clamp(self, min=None, max=None):
-        return _ew.clamp(self, min, max)
+        return _un.clamp(self, min, max)
 
     clip = clamp
 
@@ -373,3 +373,4 @@ from .ops import index as _index  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import unary as _un  # noqa: E402

@@ -18,6 +18,7 @@ from shendu.errors import RunFolderError
 from shendu.models import build_model, factory_path
 from shendu.runfolder import CONFIG, CURVES, ENV, HISTORY, METRICS, MODEL, REPORT, RunFolder
 from shendu.train.callbacks import HistoryCallback
+from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
 from shendu.train.evaluate import evaluate_classifier
 from shendu.train.module import ClassifierModule
@@ -71,6 +72,7 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) 
         callbacks=callbacks,
         enable_progress_bar=cfg.progress,
         enable_model_summary=False,
+        plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
         log_every_n_steps=max(1, len(task.data.train) // cfg.batch_size),  # type: ignore[arg-type]
     )
@@ -117,7 +119,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     best = run.checkpoints / BEST
     best_epoch = len(history.rows)
     if cfg.restore_best and best.is_file():
-        checkpoint = torch.load(best, map_location="cpu", weights_only=True)
+        checkpoint = load_checkpoint(best)
         module.load_state_dict(checkpoint["state_dict"])
         best_epoch = int(checkpoint["epoch"]) + 1
     model = module.model.cpu().eval()

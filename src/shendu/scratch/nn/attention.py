@@ -88,7 +88,7 @@ class MultiheadAttention(Module):
         e = self.embed_dim
         ws = (w[:e], w[e : 2 * e], w[2 * e :])
         bs = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
-        return tuple(linear(x, wi, bi) for x, wi, bi in zip((query, key, value), ws, bs))
+        return tuple(linear(x, wi, bi) for x, wi, bi in zip((query, key, value), ws, bs, strict=True))
 
     def _split_heads(self, x: Tensor) -> Tensor:
         b, n, _ = x.shape

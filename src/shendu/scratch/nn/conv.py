@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..ops.conv import pair, avg_pool2d, conv2d, max_pool2d
+from ..ops.conv import avg_pool2d, conv2d, max_pool2d, pair
 from . import init
 from .module import Module, Parameter
 

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ..ops.elementwise import Abs
 from ..ops.reduce import Sum
+from ..ops.unary import Abs
 from ..tensor import Tensor
 
 

@@ -86,7 +86,7 @@ class BCELoss(Function):
     """loss = -w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch does.
 
     Shapes: x and target the same shape, x in [0, 1]; weight broadcasts to it.
-    d/dx = w (x - t) / max(x (1 - x), 1e-12).
+    d/dx = w (x - t) / max(x (1 - x), 1e-12); d/dt = -w logit(x).
     """
 
     __slots__ = ("reduction", "weight", "x", "target")
@@ -106,12 +106,16 @@ class BCELoss(Function):
 
     def backward(self, grad):
         x = self.x
-        d = grad * (x - self.target) / np.maximum(x * (1 - x), 1e-12)
         if self.weight is not None:
-            d = d * self.weight
+            grad = grad * self.weight
         if self.reduction == "mean":
-            d = d / x.size
-        return d, None
+            grad = grad / x.size
+        gx = grad * (x - self.target) / np.maximum(x * (1 - x), 1e-12)
+        gt = None
+        if self.inputs[1].requires_grad:
+            with np.errstate(divide="ignore"):
+                gt = grad * (np.log1p(-x) - np.log(x))  # -logit(x), unclamped as in torch
+        return gx, gt
 
 
 def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):

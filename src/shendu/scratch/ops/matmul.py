@@ -38,6 +38,9 @@ class MatMul(Function):
             ga = grad @ b.T if self.inputs[0].requires_grad else None
             gb = a.T @ grad if self.inputs[1].requires_grad else None
             return ga, gb
+        if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
+            return (grad * b if self.inputs[0].requires_grad else None,
+                    grad * a if self.inputs[1].requires_grad else None)
         # Promote vectors to matrices so one rule covers every case: a (.., n, k), b (.., k, m).
         a2 = a[None, :] if a.ndim == 1 else a  # (1, k)
         b2 = b[:, None] if b.ndim == 1 else b  # (k, 1)

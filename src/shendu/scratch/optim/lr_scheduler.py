@@ -30,7 +30,7 @@ class LRScheduler:
 
     def step(self) -> None:
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -123,7 +123,7 @@ class ReduceLROnPlateau:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _reduce_lr(self) -> None:
-        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:

@@ -92,12 +92,12 @@ class Optimizer:
         params = [p for g in self.param_groups for p in g["params"]]
         saved = [i for g in groups for i in g["params"]]
         if len(params) != len(saved) or any(
-            len(a["params"]) != len(b["params"]) for a, b in zip(self.param_groups, groups)
+            len(a["params"]) != len(b["params"]) for a, b in zip(self.param_groups, groups, strict=True)
         ):
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
-        by_index = dict(zip(saved, params))
+        by_index = dict(zip(saved, params, strict=True))
         self.state = {by_index[int(i)]: copy.deepcopy(s) for i, s in state_dict["state"].items()}
-        for group, saved_group in zip(self.param_groups, groups):
+        for group, saved_group in zip(self.param_groups, groups, strict=True):
             group.update({k: v for k, v in saved_group.items() if k != "params"})
 
     def __repr__(self) -> str:

@@ -1,0 +1,17 @@
+"""Shared pytest setup for the scratch-engine tests: seeded RNGs, a small torch thread pool."""
+
+import numpy as np
+import pytest
+import torch
+
+import shendu.scratch as st
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Every test starts from the same random state in both engines."""
+    np.random.seed(0)
+    torch.manual_seed(0)
+    st.manual_seed(0)

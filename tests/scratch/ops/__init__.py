@@ -1,0 +1,1 @@
+"""Tests for shendu.scratch (mirroring src/shendu/scratch)."""
