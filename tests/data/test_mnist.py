@@ -75,8 +75,11 @@ def test_gzipped_or_wrong_format_files_get_a_hint(tmp_path, mnist_idx_dir):
         load_mnist_idx(tmp_path)
 
 
-def test_digits_bundle_images_in_unit_range():
+def test_digits_bundle_is_standardised_with_the_training_statistics():
     bundle = digits_bundle()
     assert bundle.sizes == {"train": 1257, "val": 180, "test": 360}
-    x, _ = bundle.train[0]
-    assert x.shape == (1, 8, 8) and 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+    raw = bundle.train.images
+    assert 0.0 <= float(raw.min()) and float(raw.max()) == 1.0
+    x = __import__("torch").stack([bundle.train[i][0] for i in range(len(bundle.train))])
+    assert x.shape == (1257, 1, 8, 8)
+    assert abs(float(x.mean())) < 0.01 and abs(float(x.std()) - 1.0) < 0.01

@@ -35,7 +35,7 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "## Data",
         "",
         f"- Source: {task.data.source}",
-        f"- Split sizes: " + ", ".join(f"{k} {v:,}" for k, v in task.data.sizes.items()),
+        "- Split sizes: " + ", ".join(f"{k} {v:,}" for k, v in task.data.sizes.items()),
         f"- SHA-256 of what was read: `{task.data.checksum}`",
         "",
         "## Training",
