@@ -157,3 +157,13 @@ def test_resume_of_a_complete_run_and_bad_settings(digits_run, tmp_path):
     assert_clear_error(run_cli("train", "digits-mlp", "--data", str(tmp_path), "--out", str(tmp_path)),
                        "takes no --data")
     assert_clear_error(run_cli("predict", str(tmp_path / "nope"), "x.png"), "no such folder")
+
+
+def test_two_devices_train_into_one_run_folder(tmp_path):
+    """--devices 2 on the CPU: Lightning DDP (gloo) with two processes, one run folder."""
+    result = run_cli("train", "digits-mlp", "--epochs", "2", "--devices", "2", "--set", "accelerator=cpu",
+                     "--out", str(tmp_path), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = tmp_path.iterdir()
+    assert result.stdout.count("report:") == 1
+    assert json.loads((run / "metrics.json").read_text())["epochs_run"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import fields
@@ -17,6 +18,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from shendu.errors import ShenduError
+
+RUN_DIR_ENV = "SHENDU_RUN_DIR"
 
 app = typer.Typer(
     name="shendu",
@@ -174,11 +177,22 @@ def train(
             raise ShenduError(str(exc)) from None
         task = the_recipe.make_task(config)
         if resume is None:
-            run = RunFolder.create(out, the_recipe.name)
-        console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
-                      f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
+            # With --devices > 1 Lightning re-runs this command once per extra process; they
+            # must all train into the folder the first process created.
+            shared = os.environ.get(RUN_DIR_ENV)
+            run = RunFolder(Path(shared)) if shared else RunFolder.create(out, the_recipe.name)
+            os.environ[RUN_DIR_ENV] = str(run.path)
+        if _is_first_process():
+            console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
+                          f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
         result = fit(task, run, resume=resume is not None)
-    _print_result(result.metrics, result.run.path)
+    if _is_first_process():
+        _print_result(result.metrics, result.run.path)
+
+
+def _is_first_process() -> bool:
+    """False in the extra processes Lightning starts for --devices > 1."""
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
 def _print_result(metrics: dict[str, Any], run_path: Path) -> None:

@@ -46,3 +46,24 @@ def test_converts_float32_inputs_to_float64_and_handles_tuple_outputs():
     x = st.randn(3, 4, requires_grad=True)
     assert st.gradcheck(lambda t: (t.max(1).values, t.sum(0) * 2), x)
     assert x.dtype == np.float32 and x.grad is None  # the caller's tensor is untouched
+
+
+def test_checks_parameters_a_function_closes_over():
+    # float64 inputs are perturbed in place, so a module's own parameter can be checked ...
+    m = st.nn.Linear(3, 2).double()
+    x = st.Tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    assert st.gradcheck(lambda w: (m(x) ** 2).sum(), (m.weight,))
+    assert m.weight.grad is None  # ... and left as it was
+
+    class WrongLinear(st.Function):
+        __slots__ = ()
+
+        def forward(self, w):
+            return w * 3.0
+
+        def backward(self, grad):
+            return (grad * 2.0,)
+
+    w = st.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(GradcheckError):
+        st.gradcheck(lambda _: WrongLinear()(w), (w,))

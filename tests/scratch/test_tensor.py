@@ -139,3 +139,21 @@ def test_unbroadcast_sums_over_broadcast_dims():
 def test_hashable_by_identity():
     a, b = st.randn(2), st.randn(2)
     assert len({a, b, a}) == 2
+
+
+def test_in_place_writes_outside_the_graph():
+    x = st.zeros(2, 3)
+    x[0, 1] = 5.0
+    x[1] = st.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.numpy(), [[0, 5, 0], [1, 2, 3]])
+    assert x.fill_(2.0) is x and np.all(x.numpy() == 2) and np.all(x.zero_().numpy() == 0)
+    x.copy_(np.ones((2, 3)))
+    assert np.all(x.numpy() == 1) and x.dtype == np.float32
+    w = st.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, requires_grad=True).fill_(1.0)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w.fill_(1.0)
+    with st.no_grad():
+        w[0] = 3.0
+    assert w.data[0] == 3.0

@@ -13,7 +13,7 @@ def test_every_optimizer_builds_and_steps(name):
         optimizer.zero_grad()
         (param**2).sum().backward()
         optimizer.step()
-    assert abs(float(param)) < 3.0
+    assert abs(param.item()) < 3.0
 
 
 @pytest.mark.parametrize("name", SCHEDULERS)
@@ -26,3 +26,17 @@ def test_every_scheduler_builds(name):
         assert config["scheduler"] is not None
         if name == "plateau":
             assert config["monitor"] == "val_loss"
+
+
+def test_supervised_module_takes_any_loss_and_metrics():
+    from torchmetrics import MeanSquaredError, MetricCollection
+
+    from shendu.train.module import SupervisedModule
+
+    model = torch.nn.Linear(3, 1)
+    module = SupervisedModule(model, torch.nn.MSELoss(), MetricCollection({"mse": MeanSquaredError()}),
+                              TrainConfig(scheduler="none"), steps_per_epoch=1)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    loss = module.loss_fn(module(x), y)
+    assert torch.isclose(loss, torch.nn.functional.mse_loss(model(x), y))
+    assert set(module.val_metrics.keys()) == {"val_mse"}

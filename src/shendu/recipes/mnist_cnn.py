@@ -28,9 +28,9 @@ class MnistCnnConfig(TrainConfig):
             sample, 5,000 of full MNIST).
     """
 
-    epochs: int = 30
+    epochs: int = 50
     batch_size: int = 64
-    lr: float = 3e-3
+    lr: float = 2e-3
     scheduler: str = "onecycle"
     restore_best: bool = False
     data: str | None = None

@@ -47,6 +47,7 @@ from .ops.shape import (
 from .ops.unary import abs, clamp, exp, log, sqrt
 from .rng import default_generator, manual_seed
 from .tensor import Function, Tensor
+from .threads import get_num_threads, set_num_threads
 
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)
@@ -60,9 +61,9 @@ __all__ = [
     "DataLoader", "Function", "GradcheckError", "Tensor", "TensorDataset", "abs", "arange",
     "argmax", "bool_", "cat", "chunk", "clamp", "default_generator", "double", "enable_grad",
     "exp", "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "functional",
-    "gradcheck", "int64", "is_grad_enabled", "log", "log_softmax", "long", "manual_seed",
+    "get_num_threads", "gradcheck", "int64", "is_grad_enabled", "log", "log_softmax", "long", "manual_seed",
     "matmul", "max", "mean", "min", "nn", "no_grad", "ones", "ones_like", "optim", "permute",
-    "rand", "randint", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
+    "rand", "randint", "randn", "relu", "reshape", "set_grad_enabled", "set_num_threads", "sigmoid", "softmax",
     "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like",
 ]

@@ -67,9 +67,9 @@ def cross_entropy(
     check_reduction(reduction)
     t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if logits.ndim == 1:  # unbatched: (C,) with a scalar target
-        logits, t = logits.reshape(1, -1), t.reshape(1, *t.shape[1:]) if t.ndim else t.reshape(1)
+        logits, t = logits.reshape(1, -1), t.reshape(1, *t.shape[1:]) if t.ndim else t.reshape(1)  # (1, C), (1,)
         loss = cross_entropy(logits, t, weight, ignore_index, reduction)
-        return loss.reshape(()) if reduction == "none" else loss
+        return loss.reshape(()) if reduction == "none" else loss  # (1,) -> ()
     logp = log_softmax(logits, 1)
     if t.dtype.kind == "f":  # probability targets, same shape as logits
         terms = logp * t
@@ -84,8 +84,8 @@ def cross_entropy(
         n, c, rest = logits.shape[0], logits.shape[1], logits.shape[2:]
         dims = (0,) + tuple(range(2, logits.ndim)) + (1,)
         logp = logp.permute(*dims).reshape(-1, c)  # (N * prod(rest), C)
-        loss = nll_loss(logp, t.data.reshape(-1), weight, ignore_index, reduction)
-        return loss.reshape(n, *rest) if reduction == "none" else loss
+        loss = nll_loss(logp, t.data.reshape(-1), weight, ignore_index, reduction)  # target (N * prod(rest),)
+        return loss.reshape(n, *rest) if reduction == "none" else loss  # (N, d1, ...)
     return nll_loss(logp, t, weight, ignore_index, reduction)
 
 

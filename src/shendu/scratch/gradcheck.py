@@ -23,8 +23,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """Compare backward's gradients with central differences (f(x+eps) - f(x-eps)) / 2 eps.
 
     The outputs are reduced to one scalar s = sum_k <out_k, w_k> with fixed random w_k, and
-    ds/dx is checked element by element for every input that requires grad. Inputs are
-    converted to float64 copies first.
+    ds/dx is checked element by element for every input that requires grad. float64 inputs
+    are perturbed in place and restored (so `fn` may close over them, as a module over its
+    parameters); other float inputs are checked through float64 copies.
 
     Args:
         fn: maps the inputs to a Tensor or a tuple of Tensors.
@@ -36,11 +37,24 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         GradcheckError: a gradient mismatch (when raise_exception).
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    # float64 tensors are perturbed in place (so a module's own parameters can be checked);
+    # other float tensors are replaced by float64 copies.
     inputs = tuple(
         Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad)
-        if isinstance(x, Tensor) and x.dtype.kind == "f" else x
+        if isinstance(x, Tensor) and x.dtype.kind == "f" and x.dtype != np.float64
+        else x
         for x in inputs
     )
+    saved_grads = [x.grad if isinstance(x, Tensor) else None for x in inputs]
+    try:
+        return _check(fn, inputs, eps, atol, rtol, raise_exception, seed)
+    finally:
+        for x, g in zip(inputs, saved_grads, strict=True):
+            if isinstance(x, Tensor):
+                x.grad = g
+
+
+def _check(fn, inputs, eps, atol, rtol, raise_exception, seed) -> bool:
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
     gen = np.random.default_rng(seed)
@@ -61,15 +75,14 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 continue
             analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
             numeric = np.zeros(x.shape)
-            flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-            for j in range(flat.size):
-                orig = flat[j]
-                flat[j] = orig + eps
+            for index in np.ndindex(x.shape):  # perturbs x.data itself, whatever its layout
+                orig = x.data[index]
+                x.data[index] = orig + eps
                 plus = _scalar_output(fn, inputs, projection)
-                flat[j] = orig - eps
+                x.data[index] = orig - eps
                 minus = _scalar_output(fn, inputs, projection)
-                flat[j] = orig
-                numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
+                x.data[index] = orig
+                numeric[index] = (plus - minus) / (2 * eps)
             bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
             if bad.any():
                 if not raise_exception:

@@ -365,6 +365,31 @@ class Tensor:
     def __getitem__(self, index):
         return _index.getitem(self, index)
 
+    # ---- in place, outside the graph (initialization, masking data) -------------------------
+    def _check_in_place(self) -> None:
+        if self.requires_grad and autograd._grad_enabled:
+            raise RuntimeError(
+                "a Tensor that requires grad is being used in an in-place operation; "
+                "wrap it in `with scratch.no_grad():` or write to `.data`"
+            )
+
+    def __setitem__(self, index, value) -> None:
+        self._check_in_place()
+        self.data[_index.unwrap_index(index)] = _ew.data_of(value)
+
+    def fill_(self, value) -> Tensor:
+        self._check_in_place()
+        self.data[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, source) -> Tensor:
+        self._check_in_place()
+        self.data[...] = _ew.data_of(source)
+        return self
+
 
 # Imported last: the op modules subclass Function and build Tensors, both defined above.
 from .ops import activation as _act  # noqa: E402

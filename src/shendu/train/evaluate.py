@@ -30,7 +30,7 @@ def evaluate_classifier(
         progress: optional callable ``(done, total)`` for a progress bar.
     """
     model = model.to(device).eval()
-    metrics = classification_metrics(num_classes).to(device)
+    metrics = classification_metrics(num_classes, sync=False).to(device)
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
     total_loss, seen = 0.0, 0

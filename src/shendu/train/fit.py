@@ -11,6 +11,7 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch.utils.data import DataLoader
 
@@ -21,7 +22,7 @@ from shendu.train.callbacks import HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
 from shendu.train.evaluate import evaluate_classifier
-from shendu.train.module import ClassifierModule
+from shendu.train.module import SupervisedModule
 from shendu.train.plots import plot_curves
 from shendu.train.report import render_report
 from shendu.train.task import TrainingTask
@@ -96,14 +97,16 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
                 f"Cannot resume {run.path}: it has no {ckpt_path.relative_to(run.path)} (the run "
                 "stopped before its first epoch ended). Train again with `shendu train`."
             )
-    else:
-        run.write_json(CONFIG, task.recipe_config)
     env = collect_env(task.data.checksum, task.data.source)
-    run.write_json(ENV, env)
+    if rank_zero_only.rank == 0:  # with several devices, only the first process writes
+        if not resume:
+            run.write_json(CONFIG, task.recipe_config)
+        run.write_json(ENV, env)
 
     model = build_model(factory_path(task.factory), task.model_kwargs)
     train_loader, val_loader = make_loaders(task)
-    module = ClassifierModule(model, len(task.data.labels), cfg, steps_per_epoch=len(train_loader))
+    module = SupervisedModule(model, task.loss_fn, task.metrics(len(task.data.labels)), cfg,
+                              steps_per_epoch=len(train_loader))
     history = HistoryCallback(run.file(HISTORY))
     trainer = build_trainer(task, run, history)
 
@@ -111,6 +114,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*could not find the monitored key.*")
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
     train_seconds = time.perf_counter() - started
     if not trainer.is_global_zero:

@@ -13,28 +13,46 @@ from torchmetrics.classification import MulticlassAccuracy
 from shendu.train.config import TrainConfig
 
 
-def classification_metrics(num_classes: int) -> MetricCollection:
-    """Top-1 accuracy (micro, the number the documents report)."""
-    return MetricCollection({"acc": MulticlassAccuracy(num_classes=num_classes, average="micro")})
+def classification_metrics(num_classes: int, sync: bool = True) -> MetricCollection:
+    """Top-1 accuracy (micro, the number the documents report).
+
+    ``sync=False`` computes on this process's data only (a single-process evaluation after
+    a multi-device run must not wait for the other processes).
+    """
+    accuracy = MulticlassAccuracy(num_classes=num_classes, average="micro", validate_args=False,
+                                  sync_on_compute=sync)
+    return MetricCollection({"acc": accuracy})
 
 
-class ClassifierModule(L.LightningModule):
-    """Wrap ``model`` for Lightning: loss and metrics per split, optimizer and scheduler.
+class SupervisedModule(L.LightningModule):
+    """Wrap ``model`` for Lightning with a loss, torchmetrics metrics, optimizer and scheduler.
 
-    Logged names: ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``, ``test_loss``,
-    ``test_acc`` (epoch means), which callbacks and history.csv read.
+    Args:
+        model: maps a batch's inputs to predictions.
+        loss_fn: ``loss_fn(predictions, targets)``, e.g. ``nn.CrossEntropyLoss()``.
+        metrics: a MetricCollection updated with ``(predictions, targets)``; it is cloned
+            per split with prefixes ``train_``, ``val_``, ``test_``.
+        config: optimizer and scheduler settings.
+        steps_per_epoch: optimizer steps per epoch (for per-step schedules like OneCycle).
+
+    Logged names: ``train_loss``, ``val_loss``, ``test_loss`` and ``<split>_<metric>`` (epoch
+    means), which callbacks and history.csv read.
     """
 
-    def __init__(self, model: nn.Module, num_classes: int, config: TrainConfig, steps_per_epoch: int) -> None:
+    def __init__(self, model: nn.Module, loss_fn: nn.Module, metrics: MetricCollection,
+                 config: TrainConfig, steps_per_epoch: int) -> None:
         super().__init__()
         self.model = model
-        self.loss_fn = nn.CrossEntropyLoss()
+        self.loss_fn = loss_fn
         self.config = config
         self.steps_per_epoch = steps_per_epoch
-        metrics = classification_metrics(num_classes)
+        self._distributed = False
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
+
+    def setup(self, stage: str) -> None:
+        self._distributed = self.trainer.world_size > 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -46,7 +64,8 @@ class ClassifierModule(L.LightningModule):
         metrics.update(logits.detach(), targets)
         # Logging the Metric objects lets Lightning compute and reset them at epoch end,
         # before callbacks read them (history.csv, checkpoints, early stopping).
-        self.log(f"{stage}_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(targets))
+        self.log(f"{stage}_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(targets),
+                 sync_dist=self._distributed)
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 

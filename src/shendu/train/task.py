@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
+from torchmetrics import MetricCollection
 
 from shendu.data.base import DataBundle
 from shendu.train.config import TrainConfig
+from shendu.train.module import classification_metrics
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class TrainingTask:
         recipe_config: every setting of the recipe, saved as config.json.
         target: the goal the report checks the test metric against.
         notes: extra lines for the report (e.g. why a choice was made).
+        loss_fn: the training loss (cross-entropy for classifiers).
+        metrics: builds the metric collection from the number of classes.
     """
 
     recipe: str
@@ -51,3 +55,5 @@ class TrainingTask:
     recipe_config: dict[str, Any]
     target: Target | None = None
     notes: list[str] = field(default_factory=list)
+    loss_fn: nn.Module = field(default_factory=nn.CrossEntropyLoss)
+    metrics: Callable[[int], MetricCollection] = classification_metrics

@@ -87,3 +87,10 @@ def test_gradcheck():
     x = st.Tensor(np.random.default_rng(0).standard_normal((2, 3, 4)), requires_grad=True)
     assert st.gradcheck(lambda t: m(t, t, t), x)
     assert st.gradcheck(lambda w: m(x, x, x)[0], (m.in_proj_weight,))
+
+
+def test_batch_of_one_and_single_query():
+    theirs, ours = _pair(True)
+    rng = np.random.default_rng(4)
+    helper_test_module(theirs, ours, [rng.standard_normal((1, 1, E)), rng.standard_normal((1, S, E)),
+                                      rng.standard_normal((1, S, E))])

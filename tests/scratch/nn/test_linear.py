@@ -79,3 +79,11 @@ def test_gradcheck_linear_module():
     m = nn.Linear(3, 2).double()
     x = st.Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
     assert st.gradcheck(lambda t, w, b: st.functional.linear(t, w, b), (x, m.weight, m.bias))
+
+
+def test_gradcheck_flatten_and_embedding_modules():
+    x = st.Tensor(np.random.default_rng(0).standard_normal((2, 2, 3)), requires_grad=True)
+    assert st.gradcheck(nn.Flatten(), x)
+    emb = nn.Embedding(5, 2, padding_idx=0).double()
+    # the padding row gets no gradient by design, so the check reads only other rows
+    assert st.gradcheck(lambda w: emb(np.array([[1, 3], [3, 4]])), (emb.weight,))

@@ -84,3 +84,11 @@ def test_gradcheck(name):
     assert st.gradcheck(lambda t: m(t)[0], x)
     w = m.weight_hh_l0
     assert st.gradcheck(lambda _w: m(x)[0], (w,))
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_batch_of_one_and_single_step(name):
+    rng = np.random.default_rng(3)
+    theirs, ours = getattr(torch.nn, name)(4, 3, batch_first=True), getattr(nn, name)(4, 3, batch_first=True)
+    helper_test_module(theirs, ours, [rng.standard_normal((1, 6, 4))])
+    helper_test_module(theirs, ours, [rng.standard_normal((2, 1, 4))], direction="none")

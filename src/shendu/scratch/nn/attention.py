@@ -117,9 +117,9 @@ class MultiheadAttention(Module):
                 key_padding_mask = np.asarray(getattr(key_padding_mask, "data", key_padding_mask))[None]
         elif not self.batch_first:  # (L, B, E) -> (B, L, E)
             same_kv, same_qk = key is value, query is key
-            query = query.transpose(0, 1)
-            key = query if same_qk else key.transpose(0, 1)
-            value = key if same_kv else value.transpose(0, 1)
+            query = query.transpose(0, 1)  # (B, L, E)
+            key = query if same_qk else key.transpose(0, 1)  # (B, S, E)
+            value = key if same_kv else value.transpose(0, 1)  # (B, S, E)
         b, length, _ = query.shape
         source = key.shape[1]
         q, k, v = (self._split_heads(t) for t in self._project(query, key, value))  # (B, h, *, d)

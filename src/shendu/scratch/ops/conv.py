@@ -93,7 +93,7 @@ class MaxPool2d(Function):
     Shapes: x (N, C, H, W) -> (N, C, Ho, Wo).
     """
 
-    __slots__ = ("kernel", "stride", "padding", "argmax", "x_shape", "padded_hw", "out_hw")
+    __slots__ = ("kernel", "stride", "padding", "xh", "out", "x_shape", "out_hw")
 
     def __init__(self, kernel: tuple, stride: tuple, padding: tuple):
         self.kernel, self.stride, self.padding = kernel, stride, padding
@@ -104,24 +104,24 @@ class MaxPool2d(Function):
         xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C)
         if ph or pw:
             xh = np.pad(xh, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=-np.inf)
-        self.padded_hw = xh.shape[1:3]
         self.out_hw = (_output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw))
         out = _window(xh, 0, 0, self.out_hw, self.stride).copy()  # (N, Ho, Wo, C)
-        self.argmax = np.zeros(out.shape, np.int32)
         for k in range(1, kh * kw):
-            view = _window(xh, k // kw, k % kw, self.out_hw, self.stride)
-            better = view > out  # strict: ties keep the earlier position
-            np.copyto(out, view, where=better)
-            self.argmax[better] = k
+            np.maximum(out, _window(xh, k // kw, k % kw, self.out_hw, self.stride), out=out)
+        self.xh, self.out = xh, out
         return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), channels-last memory
 
     def backward(self, grad):
         n, c, h, w = self.x_shape
         (kh, kw), (ph, pw) = self.kernel, self.padding
         g = grad.transpose(0, 2, 3, 1)  # (N, Ho, Wo, C)
-        dxh = np.zeros((n, *self.padded_hw, c), grad.dtype)  # (N, Hp, Wp, C)
-        for k in range(kh * kw):
-            _window(dxh, k // kw, k % kw, self.out_hw, self.stride)[...] += g * (self.argmax == k)
+        dxh = np.zeros(self.xh.shape, grad.dtype)  # (N, Hp, Wp, C)
+        unclaimed = np.ones(self.out.shape, bool)  # windows whose maximum is not yet found
+        for k in range(kh * kw):  # row-major scan: the first position equal to the max wins ties
+            hit = _window(self.xh, k // kw, k % kw, self.out_hw, self.stride) == self.out
+            hit &= unclaimed
+            unclaimed &= ~hit
+            _window(dxh, k // kw, k % kw, self.out_hw, self.stride)[...] += g * hit
         return (dxh[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2),)  # (N, C, H, W)
 
 

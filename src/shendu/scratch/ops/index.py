@@ -59,6 +59,11 @@ def _unwrap(item):
     return item
 
 
+def unwrap_index(index):
+    """An index with Tensors and lists replaced by numpy arrays."""
+    return tuple(_unwrap(i) for i in index) if isinstance(index, tuple) else _unwrap(index)
+
+
 def getitem(a: Tensor, index) -> Tensor:
     """`a[index]` with ints, slices, None, Ellipsis, bool masks and integer arrays/tensors.
 

@@ -51,9 +51,9 @@ class MatMul(Function):
             g2 = np.expand_dims(g2, -1)  # (.., n, 1)
         ga = gb = None
         if self.inputs[0].requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)  # drop the promoted axis
         if self.inputs[1].requires_grad:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)  # drop the promoted axis
         return ga, gb
 
 

@@ -48,15 +48,15 @@ class BatchNormTrain(Function):
         var = (centered * centered).mean(axis=axes, keepdims=True)
         self.inv_std = 1 / np.sqrt(var + self.eps)
         self.xhat = centered * self.inv_std
-        self.weight, self.mean, self.var = weight, mean.reshape(-1), var.reshape(-1)
-        out = self.xhat if weight is None else self.xhat * weight.reshape(shape)
-        return out if bias is None else out + bias.reshape(shape)
+        self.weight, self.mean, self.var = weight, mean.reshape(-1), var.reshape(-1)  # (C,) each
+        out = self.xhat if weight is None else self.xhat * weight.reshape(shape)  # (C,) -> (1, C, 1, ...)
+        return out if bias is None else out + bias.reshape(shape)  # (C,) -> (1, C, 1, ...)
 
     def backward(self, grad):
         axes, shape = _channel_axes(grad.ndim), _channel_shape(grad.ndim)
         gx = None
         if self.inputs[0].requires_grad:
-            dxhat = grad if self.weight is None else grad * self.weight.reshape(shape)
+            dxhat = grad if self.weight is None else grad * self.weight.reshape(shape)  # (1, C, 1, ...)
             gx = _normalized_backward(dxhat, self.xhat, self.inv_std, axes)
         if len(self.inputs) == 1:
             return (gx,)
@@ -79,15 +79,15 @@ class BatchNormEval(Function):
 
     def forward(self, x, weight=None, bias=None):
         shape = _channel_shape(x.ndim)
-        self.xhat = (x - self.running_mean.reshape(shape)) * self.inv_std.reshape(shape)
+        self.xhat = (x - self.running_mean.reshape(shape)) * self.inv_std.reshape(shape)  # (1, C, 1, ...)
         self.weight = weight
-        out = self.xhat if weight is None else self.xhat * weight.reshape(shape)
-        return out if bias is None else out + bias.reshape(shape)
+        out = self.xhat if weight is None else self.xhat * weight.reshape(shape)  # (C,) -> (1, C, 1, ...)
+        return out if bias is None else out + bias.reshape(shape)  # (C,) -> (1, C, 1, ...)
 
     def backward(self, grad):
         axes, shape = _channel_axes(grad.ndim), _channel_shape(grad.ndim)
         scale = self.inv_std if self.weight is None else self.inv_std * self.weight
-        gx = grad * scale.reshape(shape) if self.inputs[0].requires_grad else None
+        gx = grad * scale.reshape(shape) if self.inputs[0].requires_grad else None  # (1, C, 1, ...)
         if len(self.inputs) == 1:
             return (gx,)
         gw = (grad * self.xhat).sum(axis=axes) if self.inputs[1].requires_grad else None

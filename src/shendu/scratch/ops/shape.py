@@ -156,7 +156,7 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     if a.ndim == 0:
-        return reshape(a, (1,))
+        return reshape(a, (1,))  # () -> (1,)
     start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
     shape = a.shape[:start] + (-1,) + a.shape[end + 1 :]  # (..., prod(shape[start:end+1]), ...)
     if any(n == 0 for n in a.shape):
