@@ -1,12 +1,10 @@
-"""Shared pytest setup for the scratch-engine tests: seeded RNGs, a small torch thread pool."""
+"""Shared pytest setup for the scratch-engine tests: every test starts from seeded RNGs."""
 
 import numpy as np
 import pytest
 import torch
 
 import shendu.scratch as st
-
-torch.set_num_threads(2)
 
 
 @pytest.fixture(autouse=True)

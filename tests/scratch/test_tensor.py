@@ -157,3 +157,17 @@ def test_in_place_writes_outside_the_graph():
     with st.no_grad():
         w[0] = 3.0
     assert w.data[0] == 3.0
+
+
+def test_second_backward_through_a_freed_graph_raises_like_torch():
+    for lib in (torch, st):
+        x = lib.ones(2, requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+    x = st.ones(2, requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])

@@ -141,12 +141,32 @@ def _topological_order(root) -> list:
     return order
 
 
-def backward(root, grad: np.ndarray) -> None:
+class _FreedOp:
+    """Stands in for an op after backward released what it saved (torch's retain_graph=False)."""
+
+    __slots__ = ()
+    inputs = ()
+
+    def backward(self, grad):
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved tensors "
+            "after they have already been freed). Saved intermediate values of the graph are freed "
+            "when you call .backward(). Specify retain_graph=True if you need to backward through "
+            "the graph a second time."
+        )
+
+
+FREED = _FreedOp()
+
+
+def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) * grad into `.grad` of every leaf that requires grad.
 
     Args:
         root: the tensor to differentiate; it must have been made by an op.
         grad: the gradient of some scalar with respect to `root`, same shape as `root`.
+        retain_graph: keep each op's saved arrays; otherwise they are released as soon as its
+            backward has run (memory, and buffers that the next step can reuse), as in torch.
     """
     from .tensor import Tensor  # deferred: tensor.py imports this module
 
@@ -162,6 +182,8 @@ def backward(root, grad: np.ndarray) -> None:
             _accumulate(grads, owned, id(tensor), in_grad)
             if tensor._ctx is None:
                 leaves[id(tensor)] = tensor
+        if not retain_graph:
+            node._ctx = FREED
     for key, leaf in leaves.items():
         g = grads[key]
         if g.dtype != leaf.data.dtype:

@@ -139,8 +139,7 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self) -> int:
-        return int(self.item())
+    __index__ = __int__  # lets a 0-d integer tensor index a list or array
 
     # ---- leaving the graph -------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -174,7 +173,8 @@ class Tensor:
 
         Args:
             gradient: d(loss)/d(self); may be omitted only when `self` has one element.
-            retain_graph: accepted for torch compatibility; the graph is always kept.
+            retain_graph: keep the graph's saved arrays for another backward (torch's default:
+                free them, and raise if the graph is walked again).
 
         Raises:
             RuntimeError: `self` does not require grad, or is not a scalar and no gradient is given.
@@ -194,7 +194,7 @@ class Tensor:
         if self._ctx is None:
             self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.data + grad)
             return
-        autograd.backward(self, grad)
+        autograd.backward(self, grad, bool(retain_graph))
 
     # ---- dtype -------------------------------------------------------------------------------
     def to(self, dtype) -> Tensor:

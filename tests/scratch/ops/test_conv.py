@@ -96,3 +96,8 @@ def test_gradcheck_conv2d():
 def test_gradcheck_pool(name):
     x = st.Tensor(np.random.default_rng(0).permutation(50).reshape(1, 2, 5, 5) / 10.0, requires_grad=True)
     assert st.gradcheck(lambda t: getattr(F, name)(t, 3, 2, 1), x)
+
+
+def test_dtype_mismatch_raises_runtime_error():
+    x64, w32 = np.zeros((1, 2, 4, 4)), np.zeros((3, 2, 3, 3), np.float32)
+    helper_test_exception(None, TF.conv2d, F.conv2d, inputs=[x64, w32])

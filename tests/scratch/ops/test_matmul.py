@@ -51,3 +51,8 @@ def test_gradcheck_linear():
     rng = np.random.default_rng(0)
     x, w, b = (st.Tensor(rng.standard_normal(s), requires_grad=True) for s in [(2, 2, 3), (4, 3), (4,)])
     assert st.gradcheck(st.functional.linear, (x, w, b))
+
+
+def test_linear_dtype_mismatch_raises_runtime_error():
+    helper_test_exception(None, torch.nn.functional.linear, st.functional.linear,
+                          inputs=[np.zeros((2, 3)), np.zeros((4, 3), np.float32)])

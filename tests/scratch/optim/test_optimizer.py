@@ -33,7 +33,8 @@ def test_zero_grad_sets_to_none():
 
 
 @pytest.mark.parametrize("cls,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05, amsgrad=True)),
-                                        ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5))])
+                                        ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                        ("Adadelta", dict(lr=1.0, weight_decay=0.01))])
 def test_state_dict_resumes_exactly(cls, kwargs):
     s_opt, t_opt = compare_trajectories(getattr(torch.optim, cls), getattr(st.optim, cls), kwargs, steps=5)
     state, t_state = s_opt.state_dict(), t_opt.state_dict()

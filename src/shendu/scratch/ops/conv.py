@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Function, Tensor
+from . import workspace
 from .shape import unsqueeze
 
 
@@ -52,9 +53,10 @@ class Conv2d(Function):
             xh = np.ascontiguousarray(xh)  # one cheap copy makes the big patch gather contiguous
         ho, wo = _output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw)
         windows = sliding_window_view(xh, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]  # (N, Ho, Wo, C, KH, KW)
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * c)  # (N*Ho*Wo, KH*KW*C)
+        cols = workspace.empty("conv2d.cols", (n * ho * wo, kh * kw * c), x.dtype)  # (N*Ho*Wo, KH*KW*C)
+        np.copyto(cols.reshape(n, ho, wo, kh, kw, c), windows.transpose(0, 1, 2, 4, 5, 3))  # patch order (kh, kw, c)
         w2 = weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # (KH*KW*C, O), the patch order
-        out = cols @ w2  # (N*Ho*Wo, O)
+        out = np.matmul(cols, w2, out=workspace.empty("conv2d.out", (n * ho * wo, o), x.dtype))  # (N*Ho*Wo, O)
         if bias is not None:
             out += bias
         self.cols, self.w2, self.x_shape = cols, w2, x.shape
@@ -76,7 +78,9 @@ class Conv2d(Function):
             gb = g2.sum(axis=0)
         if x_in.requires_grad:
             kh, kw = w_in.shape[2:]
-            dcols = (g2 @ self.w2.T).reshape(n, ho, wo, kh, kw, c)  # (N, Ho, Wo, KH, KW, C)
+            dcols = workspace.empty("conv2d.dcols", self.cols.shape, grad.dtype)  # (N*Ho*Wo, KH*KW*C)
+            np.matmul(g2, self.w2.T, out=dcols)
+            dcols = dcols.reshape(n, ho, wo, kh, kw, c)  # (N, Ho, Wo, KH, KW, C)
             dxh = np.zeros((n, *self.padded_hw, c), grad.dtype)  # (N, Hp, Wp, C)
             # col2im as KH*KW strided adds: far faster than np.add.at over every patch element.
             for p in range(kh):
@@ -198,6 +202,11 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
             raise NotImplementedError("padding='same' needs odd kernel sizes and stride 1")
         padding = (kernel[0] // 2, kernel[1] // 2)
     stride, padding = pair(stride), pair(padding)
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise RuntimeError(
+            f"Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same"
+            + ("" if bias is None else f", and bias type ({bias.dtype})")
+        )
     if weight.shape[1] != x.shape[1]:
         raise RuntimeError(
             f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "

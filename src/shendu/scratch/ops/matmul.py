@@ -106,6 +106,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, as torch.nn.functional.linear.
 
     Raises:
-        RuntimeError: x.shape[-1] != weight.shape[1].
+        RuntimeError: x.shape[-1] != weight.shape[1], or x and weight differ in dtype.
     """
+    if x.data.dtype != weight.data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {x.dtype} and {weight.dtype}")
     return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
