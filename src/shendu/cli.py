@@ -130,13 +130,14 @@ def train(
     download: Annotated[bool, typer.Option(help="Download the full dataset into --data (needs a network).")] = False,
     resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")] = None,
     devices: Annotated[str | None, typer.Option(help="Devices for Lightning ('auto', 1, 2, ...).")] = None,
+    engine: Annotated[str | None, typer.Option(help="torch (Lightning) or scratch (the NumPy engine).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any recipe setting, KEY=VALUE (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Train RECIPE into a new run folder (or --resume one) and print where its report is."""
     from shendu.recipes import get_recipe
     from shendu.runfolder import CONFIG, RunFolder
-    from shendu.train import fit
+    from shendu.train import train_task
 
     _quiet_lightning()
     with user_errors():
@@ -159,7 +160,7 @@ def train(
             overrides.update(the_recipe.default_config().to_dict())
         overrides.update(_parse_sets(set_ or [], the_recipe.config_cls))
         for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed),
-                           ("devices", devices)):
+                           ("devices", devices), ("engine", engine)):
             if value is not None:
                 overrides[key] = value
         overrides["progress"] = progress
@@ -185,7 +186,7 @@ def train(
         if _is_first_process():
             console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
                           f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
-        result = fit(task, run, resume=resume is not None)
+        result = train_task(task, run, resume=resume is not None)
     if _is_first_process():
         _print_result(result.metrics, result.run.path)
 
@@ -198,7 +199,7 @@ def _is_first_process() -> bool:
 def _print_result(metrics: dict[str, Any], run_path: Path) -> None:
     acc = metrics.get("test_acc")
     if acc is not None:
-        console.print(f"test accuracy: [bold]{acc * 100:.2f}%[/] on {metrics['test_samples']:,} held-out examples")
+        console.print(f"test accuracy: [bold]{acc * 100:.2f}%[/] on {metrics['test_samples']:,} test examples")
     target = metrics.get("target")
     if target:
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
@@ -250,19 +251,19 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
-    inputs: Annotated[list[Path], typer.Argument(help="Image files to classify.")],
+    inputs: Annotated[list[str], typer.Argument(help="Image files (or 'x1,x2' vectors for vector models).")],
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Classify INPUT files with RUN's model: the top classes with their probabilities."""
-    from shendu.predict import predict_images
+    """Classify INPUTS with RUN's model: the top classes with their probabilities."""
+    from shendu.predict import predict_inputs
     from shendu.train.loading import load_run
 
     with user_errors():
         if top_k < 1:
             raise ShenduError(f"--top-k must be at least 1; got {top_k}.")
         loaded = load_run(run)
-        results = predict_images(loaded, inputs, top_k=top_k)
+        results = predict_inputs(loaded, inputs, top_k=top_k)
     if as_json:
         console.print_json(json.dumps(results))
         return

@@ -14,10 +14,11 @@ from typing import Any
 from torch import nn
 
 from shendu.errors import RunFolderError
-from shendu.models.mlp import TwoLayerNet, digits_mlp
+from shendu.models.mlp import SingleLayerNet, TwoLayerNet, digits_mlp, xor_net
 from shendu.models.mnist import MNISTNet, mnist_net
 
-__all__ = ["MNISTNet", "TwoLayerNet", "build_model", "digits_mlp", "factory_path", "mnist_net"]
+__all__ = ["MNISTNet", "SingleLayerNet", "TwoLayerNet", "build_model", "digits_mlp", "factory_path",
+           "mnist_net", "xor_net"]
 
 _PREFIX = "shendu.models."
 

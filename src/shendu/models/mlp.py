@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TwoLayerNet", "digits_mlp"]
+__all__ = ["SingleLayerNet", "TwoLayerNet", "digits_mlp", "xor_net"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
@@ -42,3 +42,26 @@ class TwoLayerNet(nn.Module):
 
 def digits_mlp(hidden: int = 64, activation: str = "tanh", num_classes: int = 10, in_features: int = 64) -> TwoLayerNet:
     return TwoLayerNet(in_features, hidden, num_classes, activation)
+
+
+class SingleLayerNet(nn.Module):
+    """input -> Linear -> logits: the documents' single-layer network (a perceptron).
+
+    Its decision boundary is a straight line, so it cannot separate XOR (Minsky & Papert,
+    *Perceptrons*, 1969); at best it gets 3 of the 4 XOR points right.
+    """
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(in_features, out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc1(self.flatten(x))
+
+
+def xor_net(hidden: int = 4, activation: str = "tanh") -> nn.Module:
+    """XOR classifier: two inputs, two logits; ``hidden=0`` gives the single-layer network."""
+    if hidden == 0:
+        return SingleLayerNet(2, 2)
+    return TwoLayerNet(2, hidden, 2, activation)

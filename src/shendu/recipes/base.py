@@ -54,6 +54,6 @@ class Recipe:
         return self.config_cls(**values)
 
 
-def recipe_config_json(recipe: Recipe, config: TrainConfig, engine: str = "torch") -> dict[str, Any]:
+def recipe_config_json(recipe: Recipe, config: TrainConfig) -> dict[str, Any]:
     """The content of config.json: enough to rebuild the run (`--resume`, `evaluate`)."""
-    return {"recipe": recipe.name, "engine": engine, "config": config.to_dict()}
+    return {"recipe": recipe.name, "engine": config.engine, "config": config.to_dict()}

@@ -8,6 +8,7 @@ from typing import Any
 from shendu.data.digits import digits_bundle
 from shendu.models.mlp import digits_mlp
 from shendu.recipes.base import Recipe, recipe_config_json
+from shendu.scratch import zoo
 from shendu.train.config import TrainConfig
 from shendu.train.task import Target, TrainingTask
 
@@ -47,6 +48,7 @@ def make_task(config: DigitsMlpConfig) -> TrainingTask:
         data=digits_bundle(split_seed=config.split_seed),
         config=config,
         recipe_config=recipe_config_json(RECIPE, config),
+        scratch_factory=zoo.digits_mlp,
         target=TARGET,
         notes=["The network is the documents' SimpleNeuralNetwork (Linear -> tanh -> Linear), "
                "trained with softmax cross-entropy and backpropagation by torch autograd."],

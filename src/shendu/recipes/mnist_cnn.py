@@ -8,6 +8,7 @@ from typing import Any
 from shendu.data.mnist import mnist_bundle
 from shendu.models.mnist import mnist_net
 from shendu.recipes.base import Recipe, recipe_config_json
+from shendu.scratch import zoo
 from shendu.train.config import TrainConfig
 from shendu.train.task import Target, TrainingTask
 
@@ -55,6 +56,7 @@ def make_task(config: MnistCnnConfig) -> TrainingTask:
         data=data,
         config=config,
         recipe_config=recipe_config_json(RECIPE, config),
+        scratch_factory=zoo.mnist_net,
         target=TARGET if config.data is None else None,
         notes=[
             "MNISTNet is the documents' network: conv 32 -> conv 64 -> max-pool -> dropout 0.25 "

@@ -5,12 +5,12 @@
 
 A `Tensor` records the ops applied to it; `loss.backward()` fills `.grad` of the leaves.
 `nn`, `optim`, `functional` and `data` mirror torch.nn, torch.optim, torch.nn.functional
-and torch.utils.data. Only numpy and the standard library are used.
+and torch.utils.data; `zoo` holds twins of the torch models in `shendu.models`. Only numpy and the standard library are used.
 """
 
 import numpy as _np
 
-from . import functional, nn, optim  # noqa: E402  (after Tensor: they build on it)
+from . import functional, nn, optim, zoo  # noqa: E402  (after Tensor: they build on it)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .data import DataLoader, TensorDataset  # noqa: E402
 from .factory import (
@@ -65,5 +65,5 @@ __all__ = [
     "matmul", "max", "mean", "min", "nn", "no_grad", "ones", "ones_like", "optim", "permute",
     "rand", "randint", "randn", "relu", "reshape", "set_grad_enabled", "set_num_threads", "sigmoid", "softmax",
     "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze",
-    "var", "where", "zeros", "zeros_like",
+    "var", "where", "zeros", "zeros_like", "zoo",
 ]

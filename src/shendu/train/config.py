@@ -7,6 +7,7 @@ from typing import Any
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
 SCHEDULERS = ("none", "plateau", "onecycle", "cosine", "step")
+ENGINES = ("torch", "scratch")
 
 
 @dataclass
@@ -34,6 +35,7 @@ class TrainConfig:
         accelerator: ``"auto"``, ``"cpu"`` or ``"gpu"``.
         num_workers: DataLoader worker processes (0 = load in the training process).
         progress: show a progress bar.
+        engine: ``torch`` (Lightning) or ``scratch`` (the NumPy engine, shendu.scratch).
     """
 
     epochs: int = 10
@@ -52,6 +54,7 @@ class TrainConfig:
     accelerator: str = "auto"
     num_workers: int = 0
     progress: bool = True
+    engine: str = "torch"
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""
@@ -63,6 +66,8 @@ class TrainConfig:
             raise ValueError(f"--lr must be positive; got {self.lr}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
+        if self.engine not in ENGINES:
+            raise ValueError(f"--engine must be one of {', '.join(ENGINES)}; got {self.engine!r}.")
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"--scheduler must be one of {', '.join(SCHEDULERS)}; got {self.scheduler!r}.")
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass
-from typing import Any
 
 import lightning as L
 import torch
@@ -17,14 +15,12 @@ from torch.utils.data import DataLoader
 
 from shendu.errors import RunFolderError
 from shendu.models import build_model, factory_path
-from shendu.runfolder import CONFIG, CURVES, ENV, HISTORY, METRICS, MODEL, REPORT, RunFolder
+from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder
 from shendu.train.callbacks import HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
-from shendu.train.evaluate import evaluate_classifier
+from shendu.train.finish import FitResult, finish_run
 from shendu.train.module import SupervisedModule
-from shendu.train.plots import plot_curves
-from shendu.train.report import render_report
 from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
@@ -32,13 +28,6 @@ log = logging.getLogger(__name__)
 MONITOR = "val_loss"
 LAST = "last.ckpt"
 BEST = "best.ckpt"
-
-
-@dataclass
-class FitResult:
-    run: RunFolder
-    metrics: dict[str, Any]
-    history: list[dict[str, Any]]
 
 
 def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
@@ -128,32 +117,5 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
         best_epoch = int(checkpoint["epoch"]) + 1
     model = module.model.cpu().eval()
 
-    metrics = evaluate_classifier(model, task.data.test, len(task.data.labels))
-    metrics.pop("predictions")
-    epoch_seconds = [r["seconds"] for r in history.rows]
-    metrics.update({
-        "weights_epoch": best_epoch,
-        "epochs_run": len(history.rows),
-        "train_seconds": round(sum(epoch_seconds), 3),
-        "wall_seconds": round(train_seconds, 3),
-        "seconds_per_epoch": round(sum(epoch_seconds) / max(len(epoch_seconds), 1), 4),
-        "train_examples_per_second": round(len(task.data.train) * len(epoch_seconds) / max(sum(epoch_seconds), 1e-9), 1),  # type: ignore[arg-type]
-    })
-    if task.target is not None:
-        metrics["target"] = {"metric": task.target.metric, "minimum": task.target.minimum, "met": task.target.met(metrics)}
-
-    sha = run.save_weights(model.state_dict(), metadata={"recipe": task.recipe, "format": "pt"})
-    run.write_json(MODEL, {
-        "factory": factory_path(task.factory),
-        "kwargs": task.model_kwargs,
-        "task": "image-classification",
-        "labels": task.data.labels,
-        "input": task.data.input_spec,
-        "weights_sha256": sha,
-        "num_parameters": sum(p.numel() for p in model.parameters()),
-    })
-    run.write_json(METRICS, metrics)
-    plot_curves(history.rows, run.file(CURVES), title=f"{task.recipe}: {task.title}")
-    run.write_text(REPORT, render_report(task, metrics, history.rows, env, sum(p.numel() for p in model.parameters())))
-    log.info("run %s: test accuracy %.4f", run.path, metrics.get("test_acc", float("nan")))
+    metrics = finish_run(task, run, model, history.rows, env, weights_epoch=best_epoch, wall_seconds=train_seconds)
     return FitResult(run, metrics, history.rows)

@@ -44,6 +44,8 @@ class TrainingTask:
         notes: extra lines for the report (e.g. why a choice was made).
         loss_fn: the training loss (cross-entropy for classifiers).
         metrics: builds the metric collection from the number of classes.
+        scratch_factory: the twin of ``factory`` in ``shendu.scratch.zoo`` (same kwargs and
+            state_dict keys), for ``--engine scratch``; ``None`` if the recipe has none.
     """
 
     recipe: str
@@ -57,3 +59,4 @@ class TrainingTask:
     notes: list[str] = field(default_factory=list)
     loss_fn: nn.Module = field(default_factory=nn.CrossEntropyLoss)
     metrics: Callable[[int], MetricCollection] = classification_metrics
+    scratch_factory: Callable[..., Any] | None = None

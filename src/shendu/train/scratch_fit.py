@@ -1,0 +1,175 @@
+"""Train a task with the from-scratch NumPy engine (``--engine scratch``).
+
+The loop is the one the documents write by hand — forward, loss, backward, step — over
+the same DataLoaders as the torch engine (same split, augmentation and shuffling seed), so
+the two engines are compared on equal terms. The run folder is the same too: weights are
+saved with torch's key names, so the torch model loads a scratch run (and `evaluate`,
+`predict` and `serve` work unchanged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from shendu import scratch
+from shendu.errors import ShenduError
+from shendu.models import build_model, factory_path
+from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder, atomic_write_bytes
+from shendu.scratch import functional as SF
+from shendu.scratch import optim as scratch_optim
+from shendu.train.callbacks import history_to_csv
+from shendu.train.config import TrainConfig
+from shendu.train.env import collect_env
+from shendu.train.finish import FitResult, finish_run
+from shendu.train.fit import make_loaders
+from shendu.train.task import TrainingTask
+
+log = logging.getLogger(__name__)
+
+
+def build_scratch_optimizer(params: list, config: TrainConfig) -> scratch_optim.Optimizer:
+    lr, wd = config.lr, config.weight_decay
+    match config.optimizer:
+        case "sgd":
+            return scratch_optim.SGD(params, lr=lr, weight_decay=wd)
+        case "momentum":
+            return scratch_optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+        case "rmsprop":
+            return scratch_optim.RMSprop(params, lr=lr, weight_decay=wd)
+        case "adam":
+            return scratch_optim.Adam(params, lr=lr, weight_decay=wd)
+        case "adamw":
+            return scratch_optim.AdamW(params, lr=lr, weight_decay=wd)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+def build_scratch_scheduler(optimizer: Any, config: TrainConfig, steps_per_epoch: int) -> tuple[Any, str]:
+    """The scheduler and when it steps: ``"step"``, ``"epoch"`` or ``"val_loss"``."""
+    sched = scratch_optim.lr_scheduler
+    match config.scheduler:
+        case "none":
+            return None, "epoch"
+        case "plateau":
+            return sched.ReduceLROnPlateau(optimizer, mode="min", factor=config.plateau_factor,
+                                           patience=config.plateau_patience), "val_loss"
+        case "onecycle":
+            return sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch), "step"
+        case "cosine":
+            return sched.CosineAnnealingLR(optimizer, T_max=config.epochs), "epoch"
+        case "step":
+            return sched.StepLR(optimizer, step_size=max(1, config.epochs // 3), gamma=0.1), "epoch"
+    raise ValueError(f"unknown scheduler {config.scheduler!r}")
+
+
+def _as_scratch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[scratch.Tensor, np.ndarray]:
+    inputs, targets = batch
+    return scratch.Tensor(inputs.numpy()), targets.numpy()
+
+
+def run_epoch(model: Any, loader: Any, optimizer: Any = None, scheduler: Any = None,
+              clip: float = 0.0, progress: Any = None) -> tuple[float, float]:
+    """One pass over ``loader``; trains when ``optimizer`` is given. Returns (loss, accuracy)."""
+    training = optimizer is not None
+    model.train(training)
+    total_loss, correct, seen = 0.0, 0, 0
+    with scratch.set_grad_enabled(training):
+        for batch in loader:
+            inputs, targets = _as_scratch(batch)
+            logits = model(inputs)
+            loss = SF.cross_entropy(logits, targets)
+            if training:
+                optimizer.zero_grad()
+                loss.backward()
+                if clip > 0:
+                    scratch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+            n = len(targets)
+            total_loss += float(loss.item()) * n
+            correct += int((logits.data.argmax(axis=1) == targets).sum())
+            seen += n
+            if progress is not None:
+                progress()
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
+    """Train ``task`` with the scratch engine into ``run`` (see :func:`shendu.train.fit`)."""
+    if task.scratch_factory is None:
+        raise ShenduError(f"recipe {task.recipe} has no scratch-engine model; use --engine torch.")
+    if resume:
+        raise ShenduError(f"--resume is available for torch-engine runs; {run.path} was trained with "
+                          "--engine scratch. Train it again.")
+    cfg = task.config
+    cfg.validate()
+    scratch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # the DataLoaders' augmentation draws from torch's generator
+    env = collect_env(task.data.checksum, task.data.source)
+    run.write_json(CONFIG, task.recipe_config)
+    run.write_json(ENV, env)
+
+    model = task.scratch_factory(**task.model_kwargs)
+    train_loader, val_loader = make_loaders(task)
+    optimizer = build_scratch_optimizer(list(model.parameters()), cfg)
+    scheduler, when = build_scratch_scheduler(optimizer, cfg, len(train_loader))
+    history: list[dict[str, Any]] = []
+    best_loss, best_state, best_epoch, bad_epochs = float("inf"), None, 0, 0
+    started = time.perf_counter()
+    with Progress(disable=not cfg.progress, transient=True) as bar:
+        job = bar.add_task("epoch", total=len(train_loader))
+        for epoch in range(1, cfg.epochs + 1):
+            bar.update(job, completed=0, description=f"epoch {epoch}/{cfg.epochs}")
+            epoch_start = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            train_loss, train_acc = run_epoch(model, train_loader, optimizer, scheduler if when == "step" else None,
+                                              clip=cfg.gradient_clip_val, progress=lambda: bar.advance(job))
+            val_loss, val_acc = run_epoch(model, val_loader)
+            if when == "epoch" and scheduler is not None:
+                scheduler.step()
+            elif when == "val_loss":
+                scheduler.step(val_loss)
+            history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
+                            "val_acc": val_acc, "lr": lr, "seconds": round(time.perf_counter() - epoch_start, 4)})
+            atomic_write_bytes(run.file(HISTORY), history_to_csv(history).encode())
+            _save_state(run, "last.safetensors", model.state_dict())
+            if val_loss < best_loss:
+                best_loss, best_state, best_epoch, bad_epochs = val_loss, model.state_dict(), epoch, 0
+                _save_state(run, "best.safetensors", best_state)
+            else:
+                bad_epochs += 1
+                if 0 < cfg.early_stopping_patience <= bad_epochs:
+                    log.info("early stopping at epoch %d: val loss has not improved for %d epochs", epoch, bad_epochs)
+                    break
+    wall = time.perf_counter() - started
+
+    state = best_state if cfg.restore_best and best_state is not None else model.state_dict()
+    weights_epoch = best_epoch if cfg.restore_best and best_state is not None else len(history)
+    model.load_state_dict(state)
+    scratch_metrics = _scratch_test(model, task)
+    torch_model = build_model(factory_path(task.factory), task.model_kwargs)
+    torch_model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}, strict=True)
+    metrics = finish_run(task, run, torch_model, history, env, weights_epoch=weights_epoch, wall_seconds=wall,
+                         extra_metrics={"engine": "scratch", **scratch_metrics})
+    return FitResult(run, metrics, history)
+
+
+def _scratch_test(model: Any, task: TrainingTask) -> dict[str, float]:
+    """Test accuracy computed by the scratch engine itself (metrics.json's test_acc is torch's)."""
+    from torch.utils.data import DataLoader
+
+    loss, acc = run_epoch(model, DataLoader(task.data.test, batch_size=256))
+    return {"scratch_test_acc": acc, "scratch_test_loss": loss}
+
+
+def _save_state(run: RunFolder, name: str, state: dict[str, np.ndarray]) -> None:
+    from safetensors.numpy import save
+
+    arrays = {k: np.ascontiguousarray(v) for k, v in state.items()}
+    atomic_write_bytes(run.checkpoints / name, save(arrays, metadata={"engine": "scratch"}))
