@@ -13,8 +13,8 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
     lines = [
         f"# {task.title}",
         "",
-        f"Recipe `{task.recipe}`, model `{task.factory.__module__}:{task.factory.__qualname__}` "
-        f"({num_parameters:,} parameters).",
+        f"Recipe `{task.recipe}`, engine `{task.config.engine}`, model "
+        f"`{task.factory.__module__}:{task.factory.__qualname__}` ({num_parameters:,} parameters).",
         "",
         "## Result",
         "",
@@ -22,6 +22,8 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "|---|---|",
         f"| test accuracy | {acc:.4f} ({acc * 100:.2f}%) |" if acc is not None else "| test accuracy | — |",
         f"| test loss | {metrics['test_loss']:.4f} |",
+        *([f"| test accuracy computed by the scratch engine | {metrics['scratch_test_acc']:.4f} |"]
+          if "scratch_test_acc" in metrics else []),
         f"| test examples | {metrics['test_samples']} |",
         f"| epochs run | {metrics['epochs_run']} (weights from epoch {metrics['weights_epoch']}) |",
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",

@@ -14,6 +14,8 @@ class Optimizer:
 
     Subclasses implement `_update(group)`, which reads `p.grad.data` and writes `p.data` in
     place (so modules, optimizers and state dicts all keep pointing at the same arrays).
+    `_update` reads every hyper-parameter (lr, momentum, betas, ...) from the group at each
+    step, so a scheduler that writes a group (OneCycleLR's lr and momentum) takes effect.
 
     Args:
         params: an iterable of Tensors, or of dicts {"params": [...], <option>: value}.
