@@ -45,8 +45,12 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) 
     cfg = task.config
     callbacks: list[L.Callback] = [
         history,
+        # best.ckpt: weights of the lowest-val-loss epoch (for restore_best and users);
+        # last.ckpt: the full training state (optimizer, scheduler, loops) for --resume.
         ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor=MONITOR, mode="min",
-                        save_top_k=1, save_last=True, enable_version_counter=False),
+                        save_top_k=1, save_weights_only=True, enable_version_counter=False),
+        ModelCheckpoint(dirpath=run.checkpoints, filename="last", monitor=None, save_top_k=1,
+                        enable_version_counter=False),
     ]
     if cfg.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=MONITOR, mode="min", patience=cfg.early_stopping_patience))
