@@ -30,3 +30,23 @@ def test_scratch_engine_run_loads_into_torch_and_evaluates_identically(tmp_path)
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"best.safetensors", "last.safetensors"}
     resumed = run_cli("train", "--resume", str(run))
     assert resumed.returncode == 2 and "already complete" in resumed.stderr
+
+
+def test_a_torch_run_loads_into_the_scratch_twin(digits_run):
+    """The reverse direction: model.safetensors of a torch run, read with safetensors.numpy
+    into the scratch model, gives the torch model's outputs."""
+    import numpy as np
+    import torch
+    from safetensors.numpy import load_file
+
+    from shendu import scratch
+    from shendu.scratch import zoo
+
+    loaded = load_run(digits_run)
+    twin = zoo.digits_mlp(**loaded.spec["kwargs"])
+    twin.load_state_dict(load_file(digits_run / "model.safetensors"), strict=True)
+    twin.eval()
+    x = np.random.default_rng(0).standard_normal((16, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = loaded.model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(twin(scratch.Tensor(x)).data, expected, rtol=1e-4, atol=1e-5)
