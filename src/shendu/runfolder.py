@@ -166,7 +166,11 @@ class RunFolder:
     # -- weights ----------------------------------------------------------------------------
 
     def save_weights(self, state_dict: dict[str, Any], metadata: dict[str, str] | None = None) -> str:
-        """Save a torch state_dict as ``model.safetensors`` atomically; return its SHA-256."""
+        """Save a torch state_dict as ``model.safetensors`` atomically; return its SHA-256.
+
+        Keep ``metadata`` to one key: safetensors writes a metadata map in no fixed order, so
+        several keys would make identical weights produce different bytes (and checksums).
+        """
         from safetensors.torch import save
 
         tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}

@@ -55,7 +55,7 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
         metrics["target"] = {"metric": task.target.metric, "minimum": task.target.minimum,
                              "met": task.target.met(metrics)}
     num_parameters = sum(p.numel() for p in model.parameters())
-    sha = run.save_weights(model.state_dict(), metadata={"recipe": task.recipe, "format": "pt"})
+    sha = run.save_weights(model.state_dict(), metadata={"format": "pt"})
     run.write_json(MODEL, {
         "factory": factory_path(task.factory),
         "kwargs": task.model_kwargs,
