@@ -68,3 +68,44 @@ def digits_run(tmp_path_factory) -> Path:
 def folder_digest(path: Path) -> dict[str, bytes]:
     """Every file under ``path`` with its bytes, to prove a failed command changed nothing."""
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def cifar_like_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """32x32 RGB images a CNN can learn: class k is a square of hue k on a noisy background."""
+    n = len(labels)
+    images = rng.integers(0, 90, size=(n, 3, 32, 32), dtype=np.uint8)
+    hues = np.array([[230, 40, 40], [40, 230, 40], [40, 40, 230], [230, 230, 40], [230, 40, 230],
+                     [40, 230, 230], [240, 140, 20], [140, 20, 240], [20, 240, 140], [250, 250, 250]], np.uint8)
+    for i, k in enumerate(labels):
+        top, left = rng.integers(2, 14, size=2)
+        images[i, :, top : top + 16, left : left + 16] = hues[k][:, None, None]
+    return images
+
+
+def write_cifar_folder(root: Path, per_batch: int = 60, test: int = 100, seed: int = 0) -> Path:
+    """Write ``root/cifar-10-batches-py`` exactly as the CIFAR-10 python version lays it out:
+    five pickled training batches, a test batch and batches.meta (protocol 2 dicts)."""
+    import pickle
+
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    batches = [(f"data_batch_{i}", f"training batch {i} of 5", per_batch) for i in range(1, 6)]
+    for name, label, count in [*batches, ("test_batch", "testing batch 1 of 1", test)]:
+        labels = np.arange(count) % 10
+        rng.shuffle(labels)
+        data = cifar_like_images(labels, rng).reshape(count, 3072)  # (N, C, H, W) -> (N, 3072)
+        entry = {"batch_label": label, "labels": labels.tolist(), "data": data,
+                 "filenames": [f"img_{name}_{i}.png" for i in range(count)]}
+        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
+    meta = {"num_cases_per_batch": per_batch, "label_names": CIFAR_CLASSES, "num_vis": 3072}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return root
+
+
+@pytest.fixture(scope="session")
+def cifar_dir(tmp_path_factory) -> Path:
+    return write_cifar_folder(tmp_path_factory.mktemp("cifar"))

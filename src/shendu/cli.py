@@ -80,7 +80,8 @@ def list_recipes() -> None:
     for column in ("recipe", "what it trains", "default data", "parameters", "reaches"):
         table.add_column(column)
     for recipe in RECIPES.values():
-        table.add_row(recipe.name, recipe.summary, recipe.data, f"{recipe.num_parameters():,}", recipe.target.describe())
+        table.add_row(recipe.name, recipe.summary, recipe.data, f"{recipe.num_parameters():,}",
+                      recipe.target.describe() if recipe.target else "— (no shipped data)")
     console.print(table)
 
 

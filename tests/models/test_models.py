@@ -40,3 +40,13 @@ def test_build_model_round_trips_factory_paths_and_refuses_other_modules():
         build_model("shendu.models.mnist:nope", {})
     with pytest.raises(RunFolderError, match="kwargs do not fit"):
         build_model(factory_path(mnist_net), {"bogus": 1})
+
+
+def test_cifar_models_follow_the_documents():
+    from shendu.models.cifar import lenet, simple_cnn
+
+    x = torch.zeros(2, 3, 32, 32)
+    assert simple_cnn()(x).shape == (2, 10) and lenet()(x).shape == (2, 10)
+    assert simple_cnn().fc1.in_features == 128 * 4 * 4 and lenet().fc1.in_features == 16 * 5 * 5
+    # LeNet-style 6-16-120-84: 456 + 2,416 + 48,120 + 10,164 + 850 parameters
+    assert sum(p.numel() for p in lenet().parameters()) == 62006

@@ -24,7 +24,8 @@ class Recipe:
         factory: the model factory (``shendu.models``), called with ``model_kwargs(config)``.
         model_kwargs: the factory's kwargs for a config.
         make_task: builds the full TrainingTask (loads the data) from a config.
-        target: the metric the recipe is documented to reach with its defaults.
+        target: the metric the recipe is documented to reach with its defaults (None when
+            no default data ships to measure it on).
     """
 
     name: str
@@ -34,7 +35,7 @@ class Recipe:
     factory: Callable[..., nn.Module]
     model_kwargs: Callable[[Any], dict[str, Any]]
     make_task: Callable[[Any], TrainingTask]
-    target: Target
+    target: Target | None
 
     def default_config(self) -> TrainConfig:
         return self.config_cls()
