@@ -132,6 +132,8 @@ def train(
     resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")] = None,
     devices: Annotated[str | None, typer.Option(help="Devices for Lightning ('auto', 1, 2, ...).")] = None,
     engine: Annotated[str | None, typer.Option(help="torch (Lightning) or scratch (the NumPy engine).")] = None,
+    weights: Annotated[str | None, typer.Option(help="Pretrained weights: DEFAULT, a file, or none.")] = None,
+    freeze_epochs: Annotated[int | None, typer.Option(help="Train only the new head for N epochs first.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any recipe setting, KEY=VALUE (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -161,12 +163,12 @@ def train(
             overrides.update(the_recipe.default_config().to_dict())
         overrides.update(_parse_sets(set_ or [], the_recipe.config_cls))
         for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed),
-                           ("devices", devices), ("engine", engine)):
+                           ("devices", devices), ("engine", engine), ("freeze_epochs", freeze_epochs)):
             if value is not None:
                 overrides[key] = value
         overrides["progress"] = progress
         names = {f.name for f in fields(the_recipe.config_cls)}
-        for key, value in (("data", data), ("download", download or None)):
+        for key, value in (("data", data), ("download", download or None), ("weights", weights)):
             if value is None:
                 continue
             if key not in names:

@@ -70,3 +70,17 @@ class HistoryCallback(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.rows = [dict(r) for r in state_dict.get("rows", [])]
+
+
+class FreezeBackbone(L.Callback):
+    """Fine-tuning: train only the head (parameters named ``fc.*``) for the first
+    ``epochs`` epochs, then every parameter."""
+
+    def __init__(self, epochs: int, head: str = "fc.") -> None:
+        self.epochs = epochs
+        self.head = head
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        frozen = trainer.current_epoch < self.epochs
+        for name, parameter in pl_module.model.named_parameters():  # type: ignore[union-attr]
+            parameter.requires_grad_(not frozen or name.startswith(self.head))

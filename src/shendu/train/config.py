@@ -35,6 +35,7 @@ class TrainConfig:
         accelerator: ``"auto"``, ``"cpu"`` or ``"gpu"``.
         num_workers: DataLoader worker processes (0 = load in the training process).
         progress: show a progress bar.
+        freeze_epochs: fine-tuning: train only the head (``fc``) for this many epochs first.
         engine: ``torch`` (Lightning) or ``scratch`` (the NumPy engine, shendu.scratch).
     """
 
@@ -55,6 +56,7 @@ class TrainConfig:
     num_workers: int = 0
     progress: bool = True
     engine: str = "torch"
+    freeze_epochs: int = 0
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from shendu.errors import RunFolderError
 from shendu.models import build_model, factory_path
 from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder
-from shendu.train.callbacks import HistoryCallback
+from shendu.train.callbacks import FreezeBackbone, HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
@@ -41,6 +41,16 @@ def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
     return train, val
 
 
+def load_partial(model: torch.nn.Module, state: dict) -> None:
+    """Load pretrained weights into ``model``; only the new head may be left out."""
+    result = model.load_state_dict(state, strict=False)
+    if result.unexpected_keys or any(not k.startswith("fc.") for k in result.missing_keys):
+        raise RunFolderError(
+            f"pretrained weights do not fit the model: missing {result.missing_keys[:5]}, unexpected "
+            f"{result.unexpected_keys[:5]}. Pass weights of the same architecture."
+        )
+
+
 def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) -> L.Trainer:
     cfg = task.config
     callbacks: list[L.Callback] = [
@@ -54,6 +64,8 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) 
     ]
     if cfg.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor=MONITOR, mode="min", patience=cfg.early_stopping_patience))
+    if cfg.freeze_epochs > 0:
+        callbacks.append(FreezeBackbone(cfg.freeze_epochs))
     if cfg.progress:
         callbacks.append(RichProgressBar(leave=True))
     return L.Trainer(
@@ -97,6 +109,8 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
         run.write_json(ENV, env)
 
     model = build_model(factory_path(task.factory), task.model_kwargs)
+    if task.init_weights is not None:
+        load_partial(model, task.init_weights)
     train_loader, val_loader = make_loaders(task)
     module = SupervisedModule(model, task.loss_fn, task.metrics(len(task.data.labels)), cfg,
                               steps_per_epoch=len(train_loader))

@@ -44,6 +44,8 @@ class TrainingTask:
         notes: extra lines for the report (e.g. why a choice was made).
         loss_fn: the training loss (cross-entropy for classifiers).
         metrics: builds the metric collection from the number of classes.
+        init_weights: a (partial) state_dict loaded into the fresh model before training,
+            e.g. pretrained backbone weights; keys it lacks keep their initialisation.
         scratch_factory: the twin of ``factory`` in ``shendu.scratch.zoo`` (same kwargs and
             state_dict keys), for ``--engine scratch``; ``None`` if the recipe has none.
     """
@@ -60,3 +62,4 @@ class TrainingTask:
     loss_fn: nn.Module = field(default_factory=nn.CrossEntropyLoss)
     metrics: Callable[[int], MetricCollection] = classification_metrics
     scratch_factory: Callable[..., Any] | None = None
+    init_weights: dict[str, Any] | None = None
