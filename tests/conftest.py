@@ -111,23 +111,8 @@ def cifar_dir(tmp_path_factory) -> Path:
     return write_cifar_folder(tmp_path_factory.mktemp("cifar"))
 
 
-def write_digit_folder(root: Path, per_class: int | None = None, size: int = 32) -> Path:
-    """An image folder built from scikit-learn's shipped 8x8 digits: root/<digit>/<i>.png."""
-    from PIL import Image
-
-    from shendu.data.digits import load_digits_arrays
-
-    images, labels = load_digits_arrays()
-    for digit in range(10):
-        folder = root / f"digit_{digit}"
-        folder.mkdir(parents=True)
-        chosen = np.flatnonzero(labels == digit)[:per_class]
-        for i in chosen:
-            pixels = (images[i] * 255).astype(np.uint8)
-            Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR).save(folder / f"{i}.png")
-    return root
-
-
 @pytest.fixture(scope="session")
 def small_digit_folder(tmp_path_factory) -> Path:
-    return write_digit_folder(tmp_path_factory.mktemp("folder") / "digits", per_class=20)
+    from shendu.data.folder import export_digits_folder
+
+    return export_digits_folder(tmp_path_factory.mktemp("folder") / "digits", per_class=20)

@@ -38,7 +38,7 @@ def test_python_dash_m_shows_help():
 def test_trained_run_folder_holds_the_contract(digits_run):
     names = {p.name for p in digits_run.iterdir()}
     assert {"config.json", "model.json", "model.safetensors", "metrics.json", "history.csv",
-            "curves.png", "report.md", "env.json", "checkpoints", "tb"} <= names
+            "curves.png", "report.md", "env.json", "checkpoints", "tb", "confusion.png", "misclassified.png"} <= names
     assert {p.name for p in (digits_run / "checkpoints").iterdir()} == {"best.ckpt", "last.ckpt"}
     assert any((digits_run / "tb").glob("events.out.tfevents.*"))
     metrics = json.loads((digits_run / "metrics.json").read_text())
@@ -51,6 +51,7 @@ def test_trained_run_folder_holds_the_contract(digits_run):
     assert metrics["test_acc"] > 0.85 and metrics["epochs_run"] == 8
     report = (digits_run / "report.md").read_text()
     assert "curves.png" in report and f"{metrics['test_acc'] * 100:.2f}%" in report
+    assert "(confusion.png)" in report and "(misclassified.png)" in report
 
 
 def test_evaluate_rebuilds_the_model_and_reproduces_metrics_exactly(digits_run):

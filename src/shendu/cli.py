@@ -236,6 +236,7 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
             metrics = evaluate_classifier(loaded.model, task.data.test, len(loaded.labels),
                                           progress=lambda done, total: bar.update(job, completed=done))
         metrics.pop("predictions")
+        metrics.pop("targets")
         saved = loaded.run.read_json(METRICS) if loaded.run.file(METRICS).is_file() else {}
     table = Table(title=f"evaluate {loaded.run.path}")
     for column in ("metric", "now", "metrics.json", "same"):

@@ -86,3 +86,19 @@ def folder_bundle(data: Path | str | None, image_size: int = 32, augment: bool =
         input_spec=spec.to_dict(),
         extra={"skipped": skipped, "split_seed": split_seed},
     )
+
+
+def export_digits_folder(root: Path | str, per_class: int | None = None, size: int = 32) -> Path:
+    """Write scikit-learn's shipped 8x8 digits as an image folder ``root/digit_<k>/<i>.png``
+    (upscaled to ``size``): real images to try ``image-folder`` on, offline."""
+    from shendu.data.digits import load_digits_arrays
+
+    root = Path(root)
+    images, labels = load_digits_arrays()
+    for digit in range(10):
+        folder = root / f"digit_{digit}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in np.flatnonzero(labels == digit)[:per_class]:
+            pixels = Image.fromarray((images[i] * 255).astype(np.uint8))
+            pixels.resize((size, size), Image.Resampling.BILINEAR).save(folder / f"{i}.png")
+    return root

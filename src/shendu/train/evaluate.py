@@ -22,7 +22,8 @@ def evaluate_classifier(
     model: nn.Module, dataset: Dataset, num_classes: int, device: str | torch.device = "cpu",
     batch_size: int = EVAL_BATCH_SIZE, progress: Any = None,
 ) -> dict[str, Any]:
-    """Return ``{"test_acc", "test_loss", "test_samples"}`` and the per-example predictions.
+    """Return ``{"test_acc", "test_loss", "test_samples"}`` plus per-example ``predictions``
+    and ``targets`` (lists of class ids).
 
     Args:
         model: a classifier returning logits ``(N, num_classes)``.
@@ -35,12 +36,14 @@ def evaluate_classifier(
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
     total_loss, seen = 0.0, 0
     predictions: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []
     for inputs, targets in loader:
         inputs, targets = inputs.to(device), targets.to(device)
         logits = model(inputs)
         total_loss += float(loss_fn(logits, targets))
         metrics.update(logits, targets)
         predictions.append(logits.argmax(dim=1).cpu())
+        labels.append(targets.cpu())
         seen += len(targets)
         if progress is not None:
             progress(seen, len(dataset))  # type: ignore[arg-type]
@@ -48,4 +51,5 @@ def evaluate_classifier(
     result["test_loss"] = total_loss / max(seen, 1)
     result["test_samples"] = seen
     result["predictions"] = torch.cat(predictions).tolist() if predictions else []
+    result["targets"] = torch.cat(labels).tolist() if labels else []
     return result

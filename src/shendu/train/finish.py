@@ -16,11 +16,14 @@ from torch import nn
 from shendu.models import factory_path
 from shendu.runfolder import CURVES, METRICS, MODEL, REPORT, RunFolder
 from shendu.train.evaluate import evaluate_classifier
-from shendu.train.plots import plot_curves
+from shendu.train.plots import plot_confusion, plot_curves, plot_misclassified
 from shendu.train.report import render_report
 from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
+
+CONFUSION = "confusion.png"
+MISCLASSIFIED = "misclassified.png"
 
 
 @dataclass
@@ -39,7 +42,7 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     """
     model = model.cpu().eval()
     metrics = evaluate_classifier(model, task.data.test, len(task.data.labels))
-    metrics.pop("predictions")
+    predictions, targets = metrics.pop("predictions"), metrics.pop("targets")
     epoch_seconds = [r["seconds"] for r in history]
     total = sum(epoch_seconds)
     metrics.update({
@@ -67,6 +70,24 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     })
     run.write_json(METRICS, metrics)
     plot_curves(history, run.file(CURVES), title=f"{task.recipe}: {task.title}")
-    run.write_text(REPORT, render_report(task, metrics, history, env, num_parameters))
+    plot_confusion(targets, predictions, task.data.labels, run.file(CONFUSION))
+    pictures = [CONFUSION]
+    if task.data.input_spec.get("kind") == "image":
+        wrong = [i for i, (t, p) in enumerate(zip(targets, predictions, strict=True)) if t != p][:32]
+        plot_misclassified([_viewable(task.data.test[i][0], task.data.input_spec) for i in wrong],
+                           [f"{task.data.labels[targets[i]]} -> {task.data.labels[predictions[i]]}" for i in wrong],
+                           run.file(MISCLASSIFIED))
+        pictures.append(MISCLASSIFIED)
+    run.write_text(REPORT, render_report(task, metrics, history, env, num_parameters, pictures))
     log.info("run %s: test accuracy %.4f", run.path, metrics.get("test_acc", float("nan")))
     return metrics
+
+
+def _viewable(x: Any, spec: dict[str, Any]) -> Any:
+    """Undo the input normalisation: a (C, H, W) tensor -> an (H, W[, C]) array in [0, 1]."""
+    import numpy as np
+
+    mean = np.asarray(spec["mean"], dtype=np.float32)[:, None, None]
+    std = np.asarray(spec["std"], dtype=np.float32)[:, None, None]
+    image = np.clip(x.numpy() * std + mean, 0.0, 1.0)
+    return image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)

@@ -8,7 +8,7 @@ from shendu.train.task import TrainingTask
 
 
 def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dict[str, Any]],
-                  env: dict[str, Any], num_parameters: int) -> str:
+                  env: dict[str, Any], num_parameters: int, pictures: list[str] | tuple[str, ...] = ()) -> str:
     acc = metrics.get("test_acc")
     lines = [
         f"# {task.title}",
@@ -29,6 +29,8 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
         f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
     ]
+    for picture in pictures:
+        lines += ["", f"![{picture.removesuffix('.png')}]({picture})"]
     if task.target is not None:
         verdict = "met" if task.target.met(metrics) else "NOT met"
         lines += ["", f"Target: {task.target.describe()} — **{verdict}**."]
