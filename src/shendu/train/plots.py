@@ -35,12 +35,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return _save(fig, path)
 
 
 def plot_confusion(targets: list[int], predictions: list[int], labels: list[str], path: Path) -> Path:
@@ -83,6 +78,7 @@ def plot_misclassified(images: list[Any], titles: list[str], path: Path) -> Path
 
 
 def _save(fig: Any, path: Path) -> Path:
+    """Write the figure beside ``path`` and rename it into place (no half-written PNG)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
