@@ -91,9 +91,8 @@ def mnist_batches(batch_size: int, count: int, seed: int) -> list[tuple[np.ndarr
     return batches
 
 
-def torch_runner(model: torch.nn.Module, optimizer, loss_fn, batches: list) -> Runner:
-    """Train `model` on `batches` in a cycle; returns a runner."""
-    data = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+def _runner(model, optimizer, loss_fn, data: list) -> Runner:
+    """The documents' loop over ``data`` in a cycle, the same code for either engine."""
     position = 0
 
     def run(steps: int) -> tuple[float, float]:
@@ -111,28 +110,14 @@ def torch_runner(model: torch.nn.Module, optimizer, loss_fn, batches: list) -> R
         return seconds, loss.item()
 
     return run
+
+
+def torch_runner(model: torch.nn.Module, optimizer, loss_fn, batches: list) -> Runner:
+    return _runner(model, optimizer, loss_fn, [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches])
 
 
 def scratch_runner(model: scratch.nn.Module, optimizer, loss_fn, batches: list) -> Runner:
-    """The same loop in the scratch engine."""
-    data = [(scratch.tensor(x), y) for x, y in batches]
-    position = 0
-
-    def run(steps: int) -> tuple[float, float]:
-        nonlocal position
-        model.train()
-        start = time.perf_counter()
-        for _ in range(steps):
-            x, y = data[position % len(data)]
-            position += 1
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-        seconds = time.perf_counter() - start
-        return seconds, loss.item()
-
-    return run
+    return _runner(model, optimizer, loss_fn, [(scratch.tensor(x), y) for x, y in batches])
 
 
 def twins(torch_model: torch.nn.Module, scratch_model: scratch.nn.Module):
