@@ -191,7 +191,7 @@ def train(
                           f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
         result = train_task(task, run, resume=resume is not None)
     if _is_first_process():
-        _print_result(result.metrics, result.run.path)
+        _print_result(result.metrics, result.run.path, task.kind)
 
 
 def _is_first_process() -> bool:
@@ -199,10 +199,11 @@ def _is_first_process() -> bool:
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
-def _print_result(metrics: dict[str, Any], run_path: Path) -> None:
-    acc = metrics.get("test_acc")
-    if acc is not None:
-        console.print(f"test accuracy: [bold]{acc * 100:.2f}%[/] on {metrics['test_samples']:,} test examples")
+def _print_result(metrics: dict[str, Any], run_path: Path, kind: str) -> None:
+    from shendu.train.kinds import get_kind
+
+    if metrics:
+        console.print(get_kind(kind).headline(metrics))
     target = metrics.get("target")
     if target:
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
@@ -220,7 +221,7 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
 
     from shendu.recipes import get_recipe
     from shendu.runfolder import METRICS
-    from shendu.train.evaluate import evaluate_classifier
+    from shendu.train.kinds import kind_of_model
     from shendu.train.loading import load_run
 
     with user_errors():
@@ -231,12 +232,12 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
         except (TypeError, ValueError) as exc:
             raise ShenduError(f"{loaded.run.file('config.json')} does not fit recipe {recipe.name}: {exc}") from None
         task = recipe.make_task(config)
+        kind = kind_of_model(loaded.spec)
         with Progress(console=err_console, transient=True) as bar:
             job = bar.add_task("evaluating", total=len(task.data.test))  # type: ignore[arg-type]
-            metrics = evaluate_classifier(loaded.model, task.data.test, len(loaded.labels),
-                                          progress=lambda done, total: bar.update(job, completed=done))
-        metrics.pop("predictions")
-        metrics.pop("targets")
+            evaluation = kind.evaluate(loaded.model, task.data.test, loaded.labels,
+                                       progress=lambda done, total: bar.update(job, completed=done))
+        metrics = {k: v for k, v in evaluation.items() if k.startswith("test_")}
         saved = loaded.run.read_json(METRICS) if loaded.run.file(METRICS).is_file() else {}
     table = Table(title=f"evaluate {loaded.run.path}")
     for column in ("metric", "now", "metrics.json", "same"):
@@ -258,15 +259,25 @@ def predict(
     inputs: Annotated[list[str], typer.Argument(help="Image files (or 'x1,x2' vectors for vector models).")],
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    score_threshold: Annotated[float, typer.Option(help="Detection: keep boxes scoring at least this.")] = 0.5,
+    save_dir: Annotated[Path | None, typer.Option(help="Detection: where to write images with boxes "
+                                                        "(default RUN/predictions).")] = None,
 ) -> None:
-    """Classify INPUTS with RUN's model: the top classes with their probabilities."""
-    from shendu.predict import predict_inputs
+    """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
+    find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
+    from shendu.predict import detect_images, predict_inputs
+    from shendu.train.kinds import DETECTION, kind_of_model
     from shendu.train.loading import load_run
 
     with user_errors():
         if top_k < 1:
             raise ShenduError(f"--top-k must be at least 1; got {top_k}.")
         loaded = load_run(run)
+        if kind_of_model(loaded.spec) is DETECTION:
+            results = detect_images(loaded, inputs, score_threshold=score_threshold,
+                                    save_dir=save_dir if save_dir is not None else loaded.run.path / "predictions")
+            console.print_json(json.dumps(results))
+            return
         results = predict_inputs(loaded, inputs, top_k=top_k)
     if as_json:
         console.print_json(json.dumps(results))

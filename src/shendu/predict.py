@@ -6,16 +6,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from shendu.data.base import ImageSpec
-from shendu.data.images import image_to_tensor, read_image
+from shendu.data.images import image_to_tensor, image_to_unit_tensor, read_image
 from shendu.errors import InputError
+from shendu.runfolder import atomic_write_bytes
+from shendu.train.kinds import DETECTION, kind_of_model
 from shendu.train.loading import LoadedRun
+from shendu.train.plots import draw_detections
 
 
 def predict_inputs(loaded: LoadedRun, inputs: Sequence[str], top_k: int = 3) -> list[dict[str, Any]]:
     """Classify what a user typed: image paths for image models, ``"x1,x2,..."`` for vector models."""
+    if kind_of_model(loaded.spec) is DETECTION:
+        raise InputError(f"run {loaded.run.path} is an object detector; use detect_images (the CLI does).")
     kind = loaded.input_spec.get("kind")
     if kind == "image":
         return predict_images(loaded, [Path(i) for i in inputs], top_k)
@@ -68,3 +74,44 @@ def _top_k(loaded: LoadedRun, names: list[str], batch: torch.Tensor, top_k: int)
          "top": [{"label": labels[int(i)], "probability": round(float(v), 6)} for v, i in zip(vals, idx, strict=True)]}
         for name, vals, idx in zip(names, values, indices, strict=True)
     ]
+
+
+@torch.no_grad()
+def detect_images(loaded: LoadedRun, paths: Sequence[Path | str], score_threshold: float = 0.5,
+                  save_dir: Path | str | None = None) -> list[dict[str, Any]]:
+    """Find objects in image files with a detection run.
+
+    Returns one ``{"input", "detections": [{"label", "score", "box": [x1, y1, x2, y2]}], "image"}``
+    per file (boxes in the file's pixels, best first, ``score >= score_threshold``). With
+    ``save_dir``, the image with drawn, labelled boxes is written there as ``<name>.boxes.png``
+    (``"image"`` is its path).
+
+    Raises:
+        InputError: a file is missing or not an image, or the threshold is not in [0, 1].
+    """
+    if not 0.0 <= score_threshold <= 1.0:
+        raise InputError(f"--score-threshold must be between 0 and 1; got {score_threshold}.")
+    spec = ImageSpec.from_dict(loaded.input_spec)
+    originals = [read_image(p) for p in paths]  # all read before any output
+    results = []
+    for path, original in zip(paths, originals, strict=True):
+        detection = loaded.model([image_to_unit_tensor(original, spec)])[0]
+        keep = detection["scores"] >= score_threshold
+        found = [
+            {"label": loaded.labels[int(c)], "score": round(float(s), 4), "box": [round(float(v), 1) for v in box]}
+            for box, c, s in zip(detection["boxes"][keep], detection["labels"][keep], detection["scores"][keep], strict=True)
+        ]
+        item: dict[str, Any] = {"input": str(path), "detections": found}
+        if save_dir is not None:
+            import io
+
+            out = Path(save_dir) / f"{Path(path).stem}.boxes.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            buffer = io.BytesIO()
+            # drawn on the picture as the user gave it (not the inverted, grayscale model input)
+            rgb = torch.from_numpy(np.asarray(original.convert("RGB"), dtype=np.float32) / 255.0).permute(2, 0, 1)
+            draw_detections(rgb, detection, loaded.labels, score_threshold).save(buffer, format="PNG")
+            atomic_write_bytes(out, buffer.getvalue())
+            item["image"] = str(out)
+        results.append(item)
+    return results

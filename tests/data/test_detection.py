@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from shendu.data.detection import load_coco_detection, make_digit_canvases
@@ -44,3 +45,64 @@ def test_coco_reader_converts_boxes_and_rejects_boxes_outside_the_image(tmp_path
     (tmp_path / "bad.json").write_text("{oops")
     with pytest.raises(DataError, match="must be COCO-style JSON"):
         load_coco_detection(tmp_path / "bad.json", tmp_path)
+
+
+def test_canvas_bundle_pastes_each_split_from_its_own_digits():
+    from shendu.data.detection import canvas_bundle, detection_collate
+    from shendu.data.mnist import load_mnist_sample
+    from shendu.data.splits import stratified_split
+
+    bundle = canvas_bundle(train=6, val=2, test=5)
+    assert bundle.sizes == {"train": 6, "val": 2, "test": 5} and bundle.labels == [str(d) for d in range(10)]
+    assert bundle.input_spec["kind"] == "image" and bundle.input_spec["channels"] == 1
+    image, target = bundle.test[0]
+    assert image.shape == (1, 96, 96) and image.dtype == torch.float32 and 0 <= image.min() and image.max() <= 1
+    assert target["boxes"].dtype == torch.float32 and target["labels"].dtype == torch.int64
+    images, targets = detection_collate([bundle.test[i] for i in range(3)])
+    assert len(images) == len(targets) == 3
+    # the test canvases are exactly those pasted from the held-out (test) digits of mnist-cnn's split
+    digits, labels = load_mnist_sample()
+    split = stratified_split(labels, test_size=1000, val_size=500, seed=0)
+    again = make_digit_canvases(digits[split.test], labels[split.test], 5, seed=2)
+    for i in range(5):
+        assert np.array_equal(again.images[i], (bundle.test[i][0][0] * 255).round().numpy().astype(np.uint8))
+        assert np.array_equal(again.boxes[i], bundle.test[i][1]["boxes"].numpy())
+    assert bundle.checksum == canvas_bundle(train=6, val=2, test=5).checksum
+
+
+def _coco_folder(tmp_path, count=10, size=(64, 48)):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    images, annotations = [], []
+    for i in range(count):
+        Image.new("RGB", size, (i * 20, 100, 200)).save(tmp_path / f"im{i}.jpg")
+        images.append({"id": i, "file_name": f"im{i}.jpg", "width": size[0], "height": size[1]})
+        annotations.append({"id": 100 + i, "image_id": i, "category_id": 1 + i % 2, "bbox": [5, 6, 20, 30]})
+    (tmp_path / "annotations.json").write_text(json.dumps({
+        "images": images, "annotations": annotations,
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]}))
+    return tmp_path
+
+
+def test_coco_bundle_splits_images_and_reads_them_as_rgb(tmp_path):
+    from shendu.data.detection import coco_bundle
+
+    folder = _coco_folder(tmp_path)
+    bundle = coco_bundle(folder, image_size=64)
+    assert bundle.sizes == {"train": 7, "val": 1, "test": 2} and bundle.labels == ["cat", "dog"]
+    image, target = bundle.train[0]
+    assert image.shape == (3, 48, 64) and target["boxes"].tolist() == [[5.0, 6.0, 25.0, 36.0]]
+    assert coco_bundle(folder / "annotations.json", image_size=64).checksum == bundle.checksum
+
+
+def test_coco_bundle_errors_name_the_problem(tmp_path):
+    from shendu.data.detection import coco_bundle
+
+    folder = _coco_folder(tmp_path, count=2)
+    with pytest.raises(DataError, match="needs at least 3"):
+        coco_bundle(folder)
+    folder = _coco_folder(tmp_path, count=4)
+    (folder / "im2.jpg").write_bytes(b"not a jpeg at all")
+    with pytest.raises(DataError, match="im2.jpg, which is not a readable image"):
+        coco_bundle(folder)
+    with pytest.raises(DataError, match="is missing"):
+        coco_bundle(tmp_path / "nowhere.json")

@@ -56,6 +56,8 @@ class DataBundle:
         checksum: SHA-256 of the arrays that were read.
         input_spec: how predict/serve turn a raw input into a model input.
         extra: recipe-specific facts for the report (sizes, split seed, ...).
+        collate_fn: how a DataLoader batches examples (None: torch's default stacking;
+            detection keeps lists because its images and box counts differ).
     """
 
     train: Dataset
@@ -66,6 +68,7 @@ class DataBundle:
     checksum: str
     input_spec: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
+    collate_fn: Callable[[list[Any]], Any] | None = None
 
     @property
     def sizes(self) -> dict[str, int]:

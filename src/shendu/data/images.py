@@ -42,25 +42,39 @@ def image_to_tensor(image: Image.Image, spec: ImageSpec) -> torch.Tensor:
     inverted: photos and drawings of digits are dark ink on white paper, while MNIST digits
     are white on black.
     """
-    mode = "L" if spec.channels == 1 else "RGB"
-    if image.mode in ("RGBA", "LA", "P"):
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image.convert("RGBA"))
+    image = _flatten_alpha(image)
     shrinking = image.width > spec.width or image.height > spec.height
     # BOX averages whole source pixels when shrinking (like OpenCV's INTER_AREA), so a
     # digit drawn at a larger size keeps its stroke weights; BILINEAR when enlarging.
     resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    image = image.convert(mode).resize((spec.width, spec.height), resample)
-    pixels = np.asarray(image, dtype=np.float32) / 255.0
-    if pixels.ndim == 2:
-        pixels = pixels[None]  # (H, W) -> (1, H, W)
-    else:
-        pixels = pixels.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
-    if spec.invert == "auto" and _border_mean(pixels) > 0.5:
-        pixels = 1.0 - pixels
+    image = image.convert("L" if spec.channels == 1 else "RGB").resize((spec.width, spec.height), resample)
+    pixels = _unit_pixels(image, spec.invert)
     mean = np.asarray(spec.mean, dtype=np.float32)[:, None, None]
     std = np.asarray(spec.std, dtype=np.float32)[:, None, None]
     return torch.from_numpy((pixels - mean) / std)
+
+
+def image_to_unit_tensor(image: Image.Image, spec: ImageSpec) -> torch.Tensor:
+    """``image`` at its own size as ``(C, H, W)`` float32 in [0, 1], inverted as ``spec`` says;
+    for models that resize and normalise inside (torchvision's detectors)."""
+    image = _flatten_alpha(image).convert("L" if spec.channels == 1 else "RGB")
+    return torch.from_numpy(_unit_pixels(image, spec.invert))
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    """Put transparent images on white paper."""
+    if image.mode in ("RGBA", "LA", "P"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image.convert("RGBA"))
+    return image
+
+
+def _unit_pixels(image: Image.Image, invert: str) -> np.ndarray:
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)  # -> (C, H, W)
+    if invert == "auto" and _border_mean(pixels) > 0.5:
+        pixels = 1.0 - pixels
+    return np.ascontiguousarray(pixels)
 
 
 def _border_mean(pixels: np.ndarray) -> float:

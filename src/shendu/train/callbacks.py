@@ -45,8 +45,9 @@ class HistoryCallback(L.Callback):
     The rows are part of the callback's state, so a resumed run keeps the epochs it had.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: tuple[str, ...] = HISTORY_COLUMNS) -> None:
         self.path = Path(path)
+        self.columns = columns
         self.rows: list[dict[str, Any]] = []
         self._epoch_start = 0.0
 
@@ -59,11 +60,11 @@ class HistoryCallback(L.Callback):
         seconds = time.perf_counter() - self._epoch_start
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
         row: dict[str, Any] = {"epoch": trainer.current_epoch + 1, "seconds": round(seconds, 4)}
-        row.update({k: metrics.get(k) for k in HISTORY_COLUMNS if k in metrics})
+        row.update({k: metrics.get(k) for k in self.columns if k in metrics})
         row["lr"] = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
         if trainer.is_global_zero:
-            atomic_write_text(self.path, history_to_csv(self.rows))
+            atomic_write_text(self.path, history_to_csv(self.rows, self.columns))
 
     def state_dict(self) -> dict[str, Any]:
         return {"rows": [dict(r) for r in self.rows]}

@@ -20,7 +20,7 @@ from shendu.train.callbacks import FreezeBackbone, HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
-from shendu.train.module import SupervisedModule
+from shendu.train.kinds import get_kind
 from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
     generator = torch.Generator().manual_seed(cfg.seed)
     common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
               "persistent_workers": cfg.num_workers > 0}
+    common["collate_fn"] = task.data.collate_fn
     train = DataLoader(task.data.train, shuffle=True, generator=generator, **common)
     val = DataLoader(task.data.val, shuffle=False, **common)
     return train, val
@@ -112,9 +113,9 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     if task.init_weights is not None:
         load_partial(model, task.init_weights)
     train_loader, val_loader = make_loaders(task)
-    module = SupervisedModule(model, task.loss_fn, task.metrics(len(task.data.labels)), cfg,
-                              steps_per_epoch=len(train_loader))
-    history = HistoryCallback(run.file(HISTORY))
+    kind = get_kind(task.kind)
+    module = kind.make_module(task, model, len(train_loader))
+    history = HistoryCallback(run.file(HISTORY), columns=kind.history_columns)
     trainer = build_trainer(task, run, history)
 
     started = time.perf_counter()

@@ -12,8 +12,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
-    """Plot loss, accuracy and learning rate per epoch (the documents' TrainingMonitor)."""
+def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "",
+                metric: tuple[str, str] = ("acc", "Accuracy")) -> Path:
+    """Plot loss, a metric and the learning rate per epoch (the documents' TrainingMonitor).
+
+    ``metric`` is ``(key, title)``: the rows' ``train_<key>`` and ``val_<key>`` are plotted
+    (a key missing from every row leaves its line out, e.g. detection has no train mAP).
+    """
     epochs = [r["epoch"] for r in rows]
 
     def series(key: str) -> list[float]:
@@ -22,10 +27,12 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for key, label in (("train_loss", "train"), ("val_loss", "val")):
         axes[0].plot(epochs, series(key), marker=".", label=label)
-    axes[0].set(title="Loss", xlabel="epoch", ylabel="cross-entropy")
-    for key, label in (("train_acc", "train"), ("val_acc", "val")):
-        axes[1].plot(epochs, series(key), marker=".", label=label)
-    axes[1].set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
+    axes[0].set(title="Loss", xlabel="epoch", ylabel="loss")
+    key, name = metric
+    for split in ("train", "val"):
+        if any(r.get(f"{split}_{key}") is not None for r in rows):
+            axes[1].plot(epochs, series(f"{split}_{key}"), marker=".", label=split)
+    axes[1].set(title=name, xlabel="epoch", ylabel=name.lower())
     axes[2].plot(epochs, series("lr"), marker=".", color="tab:green")
     axes[2].set(title="Learning rate", xlabel="epoch", ylabel="lr", yscale="log")
     for ax in axes[:2]:
@@ -85,3 +92,41 @@ def _save(fig: Any, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def draw_detections(image: Any, detection: dict[str, Any], labels: list[str], score_threshold: float = 0.5,
+                    truth: dict[str, Any] | None = None) -> Any:
+    """Draw predicted boxes (green, ``label score``) and optionally true boxes (grey) on
+    ``image`` (a ``(C, H, W)`` tensor in [0, 1]); returns a PIL image."""
+    import torch
+    from PIL import Image
+    from torchvision.utils import draw_bounding_boxes
+
+    pixels = (image.clamp(0, 1) * 255).to(torch.uint8)
+    if pixels.shape[0] == 1:
+        pixels = pixels.repeat(3, 1, 1)
+    if truth is not None and len(truth["boxes"]):
+        pixels = draw_bounding_boxes(pixels, truth["boxes"], colors="gray", width=1)
+    keep = detection["scores"] >= score_threshold
+    boxes = detection["boxes"][keep]
+    if len(boxes):
+        names = [f"{labels[int(c)]} {float(s):.2f}" for c, s in zip(detection["labels"][keep], detection["scores"][keep], strict=True)]
+        pixels = draw_bounding_boxes(pixels, boxes, labels=names, colors="lime", width=1)
+    return Image.fromarray(pixels.permute(1, 2, 0).numpy())
+
+
+def plot_detections(images: list[Any], detections: list[dict[str, Any]], truths: list[dict[str, Any]],
+                    labels: list[str], path: Path, score_threshold: float = 0.5) -> Path:
+    """A grid of test images with predicted boxes (green) over the true boxes (grey)."""
+    columns = min(4, max(1, len(images)))
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, detection, truth in zip(axes.ravel(), images, detections, truths, strict=False):
+        ax.imshow(draw_detections(image, detection, labels, score_threshold, truth))
+        found = int((detection["scores"] >= score_threshold).sum())
+        ax.set_title(f"{found} found / {len(truth['boxes'])} true", fontsize=9)
+    fig.suptitle(f"Test images: predicted boxes (green, score >= {score_threshold}) and true boxes (grey)")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from shendu.train.kinds import get_kind
 from shendu.train.task import TrainingTask
 
 
 def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dict[str, Any]],
                   env: dict[str, Any], num_parameters: int, pictures: list[str] | tuple[str, ...] = ()) -> str:
-    acc = metrics.get("test_acc")
+    kind = get_kind(task.kind)
     lines = [
         f"# {task.title}",
         "",
@@ -20,11 +21,7 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "",
         "| metric | value |",
         "|---|---|",
-        f"| test accuracy | {acc:.4f} ({acc * 100:.2f}%) |" if acc is not None else "| test accuracy | — |",
-        f"| test loss | {metrics['test_loss']:.4f} |",
-        *([f"| test accuracy computed by the scratch engine | {metrics['scratch_test_acc']:.4f} |"]
-          if "scratch_test_acc" in metrics else []),
-        f"| test examples | {metrics['test_samples']} |",
+        *(f"| {name} | {value} |" for name, value in kind.result_rows(metrics)),
         f"| epochs run | {metrics['epochs_run']} (weights from epoch {metrics['weights_epoch']}) |",
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
         f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
@@ -48,11 +45,11 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in task.config.to_dict().items() if k != "progress"]
-    lines += ["", "![training curves](curves.png)", "", "| epoch | train loss | train acc | val loss | val acc | lr | s |",
-              "|---|---|---|---|---|---|---|"]
+    columns = kind.history_columns
+    lines += ["", "![training curves](curves.png)", "",
+              "| " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in history:
-        lines.append("| " + " | ".join(_cell(row.get(k)) for k in
-                                         ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")) + " |")
+        lines.append("| " + " | ".join(_cell(row.get(k)) for k in columns) + " |")
     if task.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in task.notes]
     packages = env.get("packages", {})

@@ -48,6 +48,7 @@ class TrainingTask:
             e.g. pretrained backbone weights; keys it lacks keep their initialisation.
         scratch_factory: the twin of ``factory`` in ``shendu.scratch.zoo`` (same kwargs and
             state_dict keys), for ``--engine scratch``; ``None`` if the recipe has none.
+        kind: ``classification`` or ``detection`` (see :mod:`shendu.train.kinds`).
     """
 
     recipe: str
@@ -63,3 +64,4 @@ class TrainingTask:
     metrics: Callable[[int], MetricCollection] = classification_metrics
     scratch_factory: Callable[..., Any] | None = None
     init_weights: dict[str, Any] | None = None
+    kind: str = "classification"

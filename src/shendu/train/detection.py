@@ -1,0 +1,144 @@
+"""Object detection on the training contract: a LightningModule and the test evaluation.
+
+torchvision's detectors compute their own losses in train mode and return detections in eval
+mode. Validation needs both: the loss (for checkpoints, early stopping and the plateau
+schedule, like every recipe) and mAP (what a detector is judged by). The loss is computed
+with the network in train mode but its normalisation and dropout layers in eval mode, under
+``no_grad``, so validation changes no weights and no running statistics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torchmetrics import MeanMetric
+from torchmetrics.detection import MeanAveragePrecision
+
+from shendu.data.detection import detection_collate
+from shendu.train.config import TrainConfig
+from shendu.train.module import build_optimizer, build_scheduler
+
+LOSS_PARTS = ("loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg")
+EVAL_BATCH_SIZE = 32
+
+
+def mean_average_precision(sync: bool = True) -> MeanAveragePrecision:
+    """COCO mAP over IoU 0.5:0.95, and at 0.5 and 0.75 (pycocotools backend), per class too."""
+    return MeanAveragePrecision(iou_type="bbox", class_metrics=True, sync_on_compute=sync)
+
+
+@contextlib.contextmanager
+def losses_without_updates(model: nn.Module) -> Iterator[None]:
+    """Train-mode forward (so the detector returns losses) with eval-mode normalisation and
+    dropout, and no gradients; restores the modes afterwards."""
+    modes = {m: m.training for m in model.modules()}
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm | nn.Dropout):
+            m.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+
+
+class DetectionModule(L.LightningModule):
+    """Wrap a torchvision-style detector for Lightning.
+
+    Logged names (epoch means): ``train_loss`` and its parts ``train_loss_classifier``,
+    ``train_loss_box_reg``, ``train_loss_objectness``, ``train_loss_rpn_box_reg``;
+    ``val_loss``; ``val_map_50`` and ``val_map`` (mAP@[.5:.95]).
+    """
+
+    def __init__(self, model: nn.Module, config: TrainConfig, steps_per_epoch: int) -> None:
+        super().__init__()
+        self.model = model
+        self.config = config
+        self.steps_per_epoch = steps_per_epoch
+        self.train_loss, self.val_loss = MeanMetric(), MeanMetric()
+        self.train_parts = nn.ModuleDict({part: MeanMetric() for part in LOSS_PARTS})
+        self.val_map = mean_average_precision()
+
+    def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        return self.model(images)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        images, targets = batch
+        parts = self.model(images, targets)
+        loss = sum(parts.values())
+        self.train_loss.update(loss.detach(), weight=len(images))
+        for name, value in parts.items():
+            if name in self.train_parts:
+                self.train_parts[name].update(value.detach(), weight=len(images))
+        if batch_idx == 0:  # log Metric objects once; Lightning computes them at epoch end
+            self.log("train_loss", self.train_loss, on_step=False, on_epoch=True, batch_size=len(images))
+            for name, metric in self.train_parts.items():
+                self.log(f"train_{name}", metric, on_step=False, on_epoch=True, batch_size=len(images))
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        images, targets = batch
+        with losses_without_updates(self.model):
+            loss = sum(self.model(images, targets).values())
+        self.val_loss.update(loss, weight=len(images))
+        self.val_map.update(self.model(images), targets)
+        if batch_idx == 0:
+            self.log("val_loss", self.val_loss, on_step=False, on_epoch=True, batch_size=len(images))
+
+    def on_validation_epoch_end(self) -> None:
+        result = self.val_map.compute()
+        self.log("val_map_50", float(result["map_50"]), sync_dist=False)
+        self.log("val_map", float(result["map"]), sync_dist=False)
+        self.val_map.reset()
+
+    def configure_optimizers(self) -> Any:
+        optimizer = build_optimizer([p for p in self.model.parameters() if p.requires_grad], self.config)
+        scheduler = build_scheduler(optimizer, self.config, self.steps_per_epoch)
+        return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+
+@torch.no_grad()
+def evaluate_detector(model: nn.Module, dataset: Dataset, labels: list[str], device: str | torch.device = "cpu",
+                      batch_size: int = EVAL_BATCH_SIZE, progress: Any = None, keep: int = 16) -> dict[str, Any]:
+    """Test a detector: ``test_map_50``, ``test_map`` (@[.5:.95]), ``test_map_75``,
+    ``test_mar_100``, per-class AP@[.5:.95] (``test_ap_per_class``), ``test_samples`` and
+    ``test_objects``; plus ``predictions``/``targets`` of the first ``keep`` images (for pictures).
+    """
+    model = model.to(device).eval()
+    metric = mean_average_precision(sync=False)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=detection_collate)
+    kept_predictions: list[dict[str, torch.Tensor]] = []
+    kept_targets: list[dict[str, torch.Tensor]] = []
+    seen = objects = 0
+    for images, targets in loader:
+        detections = [{k: v.cpu() for k, v in d.items()} for d in model([im.to(device) for im in images])]
+        metric.update(detections, targets)
+        room = max(0, keep - len(kept_predictions))
+        kept_predictions += detections[:room]
+        kept_targets += targets[:room]
+        seen += len(images)
+        objects += sum(len(t["labels"]) for t in targets)
+        if progress is not None:
+            progress(seen, len(dataset))  # type: ignore[arg-type]
+    result = metric.compute()
+    per_class = {labels[int(c)]: round(float(ap), 6)
+                 for c, ap in zip(result["classes"].reshape(-1), result["map_per_class"].reshape(-1), strict=True)}
+    return {
+        "test_map_50": float(result["map_50"]),
+        "test_map": float(result["map"]),
+        "test_map_75": float(result["map_75"]),
+        "test_mar_100": float(result["mar_100"]),
+        "test_ap_per_class": per_class,
+        "test_samples": seen,
+        "test_objects": objects,
+        "predictions": kept_predictions,
+        "targets": kept_targets,
+    }
