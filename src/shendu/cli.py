@@ -256,16 +256,17 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
-    inputs: Annotated[list[str], typer.Argument(help="Image files (or 'x1,x2' vectors for vector models).")],
+    inputs: Annotated[list[str], typer.Argument(help="Image files, texts (text models) or 'x1,x2' vectors.")],
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     score_threshold: Annotated[float, typer.Option(help="Detection: keep boxes scoring at least this.")] = 0.5,
     save_dir: Annotated[Path | None, typer.Option(help="Detection: where to write images with boxes "
                                                         "(default RUN/predictions).")] = None,
+    explain: Annotated[int, typer.Option(help="Text with attention: show the N most attended tokens.")] = 0,
 ) -> None:
     """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
     find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
-    from shendu.predict import detect_images, predict_inputs
+    from shendu.predict import detect_images, predict_inputs, predict_texts
     from shendu.train.kinds import DETECTION, kind_of_model
     from shendu.train.loading import load_run
 
@@ -277,6 +278,10 @@ def predict(
             results = detect_images(loaded, inputs, score_threshold=score_threshold,
                                     save_dir=save_dir if save_dir is not None else loaded.run.path / "predictions")
             console.print_json(json.dumps(results))
+            return
+        if loaded.input_spec.get("kind") == "text":
+            results = predict_texts(loaded, inputs, explain=explain)
+            console.print_json(json.dumps(results, ensure_ascii=False))
             return
         results = predict_inputs(loaded, inputs, top_k=top_k)
     if as_json:

@@ -27,6 +27,8 @@ def predict_inputs(loaded: LoadedRun, inputs: Sequence[str], top_k: int = 3) -> 
         return predict_images(loaded, [Path(i) for i in inputs], top_k)
     if kind == "vector":
         return predict_vectors(loaded, inputs, top_k)
+    if kind == "text":
+        return predict_texts(loaded, inputs)
     raise InputError(f"run {loaded.run.path} takes {kind!r} inputs, which predict does not read yet.")
 
 
@@ -113,5 +115,48 @@ def detect_images(loaded: LoadedRun, paths: Sequence[Path | str], score_threshol
             draw_detections(rgb, detection, loaded.labels, score_threshold).save(buffer, format="PNG")
             atomic_write_bytes(out, buffer.getvalue())
             item["image"] = str(out)
+        results.append(item)
+    return results
+
+
+@torch.no_grad()
+def predict_texts(loaded: LoadedRun, texts: Sequence[str], explain: int = 0) -> list[dict[str, Any]]:
+    """Classify texts: the documents' ``{"sentiment", "confidence", "probabilities"}`` per text
+    (``label`` instead of ``sentiment`` when the classes are not negative/positive).
+
+    With ``explain`` > 0 and an attention model, ``"attention"`` lists the ``explain`` tokens
+    with the highest attention weight, highest first.
+
+    Raises:
+        InputError: a text is empty, binary, or over 100 KB.
+    """
+    from shendu.data.text import SENTIMENT_LABELS, check_text
+    from shendu.data.tokenize import encode, load_tokenizer
+
+    spec = loaded.input_spec
+    if spec.get("kind") != "text":
+        raise InputError(f"run {loaded.run.path} takes {spec.get('kind')} inputs, not text.")
+    texts = [check_text(t) for t in texts]
+    tokenizer = load_tokenizer(loaded.run.file(spec["tokenizer"]))
+    key = "sentiment" if loaded.labels == SENTIMENT_LABELS else "label"
+    results = []
+    encoded = encode(tokenizer, texts, int(spec["max_length"]), bool(spec.get("special_tokens", False)))
+    for text, ids in zip(texts, encoded, strict=True):
+        probabilities = torch.softmax(loaded.model(torch.from_numpy(ids)[None]), dim=1)[0]
+        best = int(probabilities.argmax())
+        item: dict[str, Any] = {
+            "text": text if len(text) <= 200 else text[:197] + "...",
+            key: loaded.labels[best],
+            "confidence": round(float(probabilities[best]), 6),
+            "probabilities": {label: round(float(p), 6) for label, p in zip(loaded.labels, probabilities, strict=True)},
+        }
+        weights = getattr(loaded.model, "last_attention", None)
+        if explain > 0:
+            if weights is None:
+                raise InputError(f"--explain needs a model with attention; run {loaded.run.path} has none "
+                                 "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
+            top = weights[0].topk(min(explain, len(ids)))
+            item["attention"] = [{"token": tokenizer.id_to_token(int(ids[i])), "weight": round(float(w), 4)}
+                                 for w, i in zip(top.values, top.indices, strict=True)]
         results.append(item)
     return results

@@ -58,6 +58,8 @@ class DataBundle:
         extra: recipe-specific facts for the report (sizes, split seed, ...).
         collate_fn: how a DataLoader batches examples (None: torch's default stacking;
             detection keeps lists because its images and box counts differ).
+        files: text files the run folder must hold to use the model, by name (e.g. the
+            ``tokenizer.json`` of a text model); written before the weights.
     """
 
     train: Dataset
@@ -69,6 +71,7 @@ class DataBundle:
     input_spec: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
     collate_fn: Callable[[list[Any]], Any] | None = None
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def sizes(self) -> dict[str, int]:

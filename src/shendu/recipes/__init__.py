@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from shendu.errors import ShenduError
-from shendu.recipes import cifar10_cnn, detect_digits, digits_mlp, image_folder, mnist_cnn, xor
+from shendu.recipes import (
+    cifar10_cnn,
+    detect_digits,
+    digits_mlp,
+    image_folder,
+    imdb_lstm,
+    imdb_minilm,
+    imdb_transformer,
+    mnist_cnn,
+    reviews_zh,
+    xor,
+)
 from shendu.recipes.base import Recipe
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (mnist_cnn.RECIPE, digits_mlp.RECIPE, xor.RECIPE, cifar10_cnn.RECIPE,
-                                              image_folder.RECIPE, detect_digits.RECIPE)}
+                                              image_folder.RECIPE, detect_digits.RECIPE, imdb_lstm.RECIPE,
+                                              imdb_lstm.ATTENTION_RECIPE, imdb_transformer.RECIPE, imdb_minilm.RECIPE,
+                                              reviews_zh.RECIPE)}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -33,7 +33,8 @@ def evaluate_classifier(
     model = model.to(device).eval()
     metrics = classification_metrics(num_classes, sync=False).to(device)
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    # datasets whose examples differ in size (padded texts) carry their batching function
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=getattr(dataset, "collate_fn", None))
     total_loss, seen = 0.0, 0
     predictions: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []

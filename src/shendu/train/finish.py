@@ -56,11 +56,13 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
         metrics["target"] = {"metric": task.target.metric, "minimum": task.target.minimum,
                              "met": task.target.met(metrics)}
     num_parameters = sum(p.numel() for p in model.parameters())
+    for name, text in task.data.files.items():  # e.g. tokenizer.json: predict must tokenise as training did
+        run.write_text(name, text)
     sha = run.save_weights(model.state_dict(), metadata={"format": "pt"})
     run.write_json(MODEL, {
         "factory": factory_path(task.factory),
         "kwargs": task.model_kwargs,
-        "task": kind.task,
+        "task": kind.task_name(task.data.input_spec),
         "labels": task.data.labels,
         "input": task.data.input_spec,
         "weights_sha256": sha,

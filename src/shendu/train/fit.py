@@ -36,8 +36,16 @@ def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
     generator = torch.Generator().manual_seed(cfg.seed)
     common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
               "persistent_workers": cfg.num_workers > 0}
-    common["collate_fn"] = task.data.collate_fn
-    train = DataLoader(task.data.train, shuffle=True, generator=generator, **common)
+    common["collate_fn"] = task.data.collate_fn or getattr(task.data.train, "collate_fn", None)
+    lengths = getattr(task.data.train, "lengths", None)
+    if lengths is not None:  # texts: batches of similar length, shuffled
+        from shendu.data.tokenize import BucketBatchSampler
+
+        sampler = BucketBatchSampler(lengths, cfg.batch_size, generator)
+        train = DataLoader(task.data.train, batch_sampler=sampler,
+                           **{k: v for k, v in common.items() if k != "batch_size"})
+    else:
+        train = DataLoader(task.data.train, shuffle=True, generator=generator, **common)
     val = DataLoader(task.data.val, shuffle=False, **common)
     return train, val
 

