@@ -5,7 +5,12 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from shendu.models.text import LSTMClassifier, MultiHeadAttention, TransformerClassifier, reverse_padded
+from shendu.models.text import (
+    LSTMClassifier,
+    MultiHeadAttention,
+    TransformerClassifier,
+    reverse_padded,
+)
 
 
 def _batch(lengths, vocab=50, seed=0):
