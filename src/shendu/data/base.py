@@ -49,6 +49,10 @@ class ImageSpec:
 class DataBundle:
     """Train/val/test datasets of one recipe, with labels and provenance.
 
+    A dataset whose examples cannot be stacked by torch's default (padded texts, detection
+    images with their boxes) carries its batching function as a ``collate_fn`` attribute;
+    training and evaluation loaders use it.
+
     Args:
         train, val, test: torch datasets yielding ``(input, label)``.
         labels: class names, index = class id.
@@ -56,8 +60,6 @@ class DataBundle:
         checksum: SHA-256 of the arrays that were read.
         input_spec: how predict/serve turn a raw input into a model input.
         extra: recipe-specific facts for the report (sizes, split seed, ...).
-        collate_fn: how a DataLoader batches examples (None: torch's default stacking;
-            detection keeps lists because its images and box counts differ).
         files: text files the run folder must hold to use the model, by name (e.g. the
             ``tokenizer.json`` of a text model); written before the weights.
     """
@@ -70,7 +72,6 @@ class DataBundle:
     checksum: str
     input_spec: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
-    collate_fn: Callable[[list[Any]], Any] | None = None
     files: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -122,6 +122,12 @@ def load_coco_detection(annotations: Path | str, images_dir: Path | str) -> tupl
     return paths, boxes, labels, [str(c["name"]) for c in categories]
 
 
+def detection_collate(batch: list[tuple[torch.Tensor, Target]]) -> tuple[list[torch.Tensor], list[Target]]:
+    """Keep images and targets as lists: detection images need not share a size."""
+    images, targets = zip(*batch, strict=True)
+    return list(images), list(targets)
+
+
 class DetectionDataset(Dataset):
     """Images with boxes: yields ``(image, {"boxes", "labels"})``.
 
@@ -134,6 +140,8 @@ class DetectionDataset(Dataset):
         boxes, labels: per image.
         channels: 1 (grayscale) or 3 (RGB) for images read from files.
     """
+
+    collate_fn = staticmethod(detection_collate)  # DataLoaders keep images and targets as lists
 
     def __init__(self, images: np.ndarray | Sequence[Path], boxes: Sequence[np.ndarray],
                  labels: Sequence[np.ndarray], channels: int = 1) -> None:
@@ -159,12 +167,6 @@ class DetectionDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Target]:
         return self.image(index), {"boxes": self.boxes[index], "labels": self.labels[index]}
-
-
-def detection_collate(batch: list[tuple[torch.Tensor, Target]]) -> tuple[list[torch.Tensor], list[Target]]:
-    """Keep images and targets as lists: detection images need not share a size."""
-    images, targets = zip(*batch, strict=True)
-    return list(images), list(targets)
 
 
 CANVAS_MEAN, CANVAS_STD = (0.1,), (0.3,)  # mostly black canvases with white digits
@@ -199,7 +201,6 @@ def canvas_bundle(train: int = 2000, val: int = 200, test: int = 500, size: int 
         checksum=checksum,
         input_spec=spec.to_dict(),
         extra={"split_seed": split_seed, "objects": {n: int(sum(len(b) for b in c.boxes)) for n, c in parts.items()}},
-        collate_fn=detection_collate,
     )
 
 
@@ -235,5 +236,4 @@ def coco_bundle(data: Path | str, image_size: int = 320, split_seed: int = 0) ->
         checksum=digest.hexdigest(),
         input_spec=spec.to_dict(),
         extra={"split_seed": split_seed},
-        collate_fn=detection_collate,
     )

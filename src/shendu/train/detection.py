@@ -114,7 +114,7 @@ def evaluate_detector(model: nn.Module, dataset: Dataset, labels: list[str], dev
     """
     model = model.to(device).eval()
     metric = mean_average_precision(sync=False)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=detection_collate)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=getattr(dataset, "collate_fn", detection_collate))
     kept_predictions: list[dict[str, torch.Tensor]] = []
     kept_targets: list[dict[str, torch.Tensor]] = []
     seen = objects = 0

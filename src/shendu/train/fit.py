@@ -36,7 +36,7 @@ def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
     generator = torch.Generator().manual_seed(cfg.seed)
     common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
               "persistent_workers": cfg.num_workers > 0}
-    common["collate_fn"] = task.data.collate_fn or getattr(task.data.train, "collate_fn", None)
+    common["collate_fn"] = getattr(task.data.train, "collate_fn", None)
     lengths = getattr(task.data.train, "lengths", None)
     if lengths is not None:  # texts: batches of similar length, shuffled
         from shendu.data.tokenize import BucketBatchSampler
