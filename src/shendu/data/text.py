@@ -210,7 +210,7 @@ def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: in
     special = pretrained is not None
     datasets = {}
     for name, (texts, labels) in (("train", (train_texts, train_labels)), ("val", splits.val), ("test", splits.test)):
-        datasets[name] = TokenizedTextDataset(encode(tokenizer, texts, max_length, special), labels, texts)
+        datasets[name] = TokenizedTextDataset(encode(tokenizer, texts, max_length, special), labels)
     digest = hashlib.sha256()
     for texts, labels in (splits.train, splits.val, splits.test):
         digest.update("\x1e".join(texts).encode("utf-8"))

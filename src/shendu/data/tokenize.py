@@ -94,12 +94,11 @@ class TokenizedTextDataset(Dataset):
 
     collate_fn = staticmethod(text_collate)
 
-    def __init__(self, ids: list[np.ndarray], labels: np.ndarray, texts: list[str] | None = None) -> None:
+    def __init__(self, ids: list[np.ndarray], labels: np.ndarray) -> None:
         if len(ids) != len(labels):
             raise ValueError(f"ids and labels differ in length: {len(ids)} != {len(labels)}")
         self.ids = ids
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-        self.texts = texts
 
     def __len__(self) -> int:
         return len(self.ids)

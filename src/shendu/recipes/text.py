@@ -35,8 +35,8 @@ class TextConfig(TrainConfig):
     """Settings shared by the text recipes.
 
     Args:
-        data: your data: an ``aclImdb`` folder (its train/test halves are used, validation
-            is taken from train) or a CSV with ``text_column`` and ``label_column``; ``None``
+        data: your data: an ``aclImdb`` folder (its train and test halves are pooled,
+            de-duplicated and re-split like the shipped reviews) or a CSV with ``text_column`` and ``label_column``; ``None``
             uses the recipe's shipped reviews.
         dataset: shipped English reviews: ``imdb`` (25,000) or ``rotten_tomatoes`` (8,530).
         tokenizer: ``word``, ``bpe`` or ``char`` (see shendu.data.tokenize).
@@ -111,12 +111,11 @@ def load_splits(config: TextConfig, shipped: str) -> TextSplits:
     if path.is_dir():
         halves = load_acl_imdb(path)
         test_texts, test_labels = halves["test"]
-        # aclImdb has its own test half: de-duplicate across both, validate on part of train
+        # the halves are pooled before de-duplication (a review may sit in both), then re-split
         texts = halves["train"][0] + test_texts
         labels = np.concatenate([halves["train"][1], test_labels])
-        splits = dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=f"aclImdb folder {path.resolve()}",
-                             **{**sizes, "test_size": min(config.test_size, len(test_texts))})
-        return splits
+        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=f"aclImdb folder {path.resolve()}",
+                           **{**sizes, "test_size": min(config.test_size, len(test_texts))})
     texts, labels, names = load_text_csv(path, config.text_column, config.label_column)
     if names == ["0", "1"]:
         names = SENTIMENT_LABELS
