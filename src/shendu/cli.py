@@ -134,6 +134,10 @@ def train(
     engine: Annotated[str | None, typer.Option(help="torch (Lightning) or scratch (the NumPy engine).")] = None,
     weights: Annotated[str | None, typer.Option(help="Pretrained weights: DEFAULT, a file, or none.")] = None,
     freeze_epochs: Annotated[int | None, typer.Option(help="Train only the new head for N epochs first.")] = None,
+    horizon: Annotated[int | None, typer.Option(help="Forecasting: values forecast at once.")] = None,
+    symbol: Annotated[str | None, typer.Option(help="stock-lstm: AAPL, AMZN, GOOG, IBM or MSFT.")] = None,
+    date_column: Annotated[str | None, typer.Option(help="Forecasting --data CSV: the date column.")] = None,
+    value_column: Annotated[str | None, typer.Option(help="Forecasting --data CSV: the value column.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any recipe setting, KEY=VALUE (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -168,11 +172,13 @@ def train(
                 overrides[key] = value
         overrides["progress"] = progress
         names = {f.name for f in fields(the_recipe.config_cls)}
-        for key, value in (("data", data), ("download", download or None), ("weights", weights)):
+        for key, value in (("data", data), ("download", download or None), ("weights", weights), ("horizon", horizon),
+                           ("symbol", symbol), ("date_column", date_column), ("value_column", value_column)):
             if value is None:
                 continue
             if key not in names:
-                raise ShenduError(f"recipe {the_recipe.name} takes no --{key}: it trains on {the_recipe.data}.")
+                raise ShenduError(f"recipe {the_recipe.name} takes no --{key.replace('_', '-')}: it trains on "
+                                  f"{the_recipe.data}.")
             overrides[key] = str(value) if isinstance(value, Path) else value
         try:
             config = the_recipe.config_from_dict(overrides)
@@ -256,7 +262,8 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
-    inputs: Annotated[list[str], typer.Argument(help="Image files, texts (text models) or 'x1,x2' vectors.")],
+    inputs: Annotated[list[str], typer.Argument(help="Image files, texts (text models), 'x1,x2' vectors, or a "
+                                                     "series' recent values 'v1,v2,...' (forecasters).")],
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     score_threshold: Annotated[float, typer.Option(help="Detection: keep boxes scoring at least this.")] = 0.5,
@@ -266,7 +273,7 @@ def predict(
 ) -> None:
     """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
     find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
-    from shendu.predict import detect_images, predict_inputs, predict_texts
+    from shendu.predict import detect_images, forecast_values, predict_inputs, predict_texts
     from shendu.train.kinds import DETECTION, kind_of_model
     from shendu.train.loading import load_run
 
@@ -278,6 +285,9 @@ def predict(
             results = detect_images(loaded, inputs, score_threshold=score_threshold,
                                     save_dir=save_dir if save_dir is not None else loaded.run.path / "predictions")
             console.print_json(json.dumps(results))
+            return
+        if loaded.input_spec.get("kind") == "series":
+            console.print_json(json.dumps(forecast_values(loaded, inputs)))
             return
         if loaded.input_spec.get("kind") == "text":
             results = predict_texts(loaded, inputs, explain=explain)

@@ -29,6 +29,8 @@ def predict_inputs(loaded: LoadedRun, inputs: Sequence[str], top_k: int = 3) -> 
         return predict_vectors(loaded, inputs, top_k)
     if kind == "text":
         return predict_texts(loaded, inputs)
+    if kind == "series":
+        return forecast_values(loaded, inputs)
     raise InputError(f"run {loaded.run.path} takes {kind!r} inputs, which predict does not read yet.")
 
 
@@ -140,7 +142,7 @@ def predict_texts(loaded: LoadedRun, texts: Sequence[str], explain: int = 0) -> 
     tokenizer = load_tokenizer(loaded.run.file(spec["tokenizer"]))
     key = "sentiment" if loaded.labels == SENTIMENT_LABELS else "label"
     results = []
-    encoded = encode(tokenizer, texts, int(spec["max_length"]), bool(spec.get("special_tokens", False)))
+    encoded = encode(tokenizer, texts, int(spec["max_length"]), bool(spec.get("special_tokens", False)), spec.get("head"))
     for text, ids in zip(texts, encoded, strict=True):
         probabilities = torch.softmax(loaded.model(torch.from_numpy(ids)[None]), dim=1)[0]
         best = int(probabilities.argmax())
@@ -160,3 +162,53 @@ def predict_texts(loaded: LoadedRun, texts: Sequence[str], explain: int = 0) -> 
                                  for w, i in zip(top.values, top.indices, strict=True)]
         results.append(item)
     return results
+
+
+@torch.no_grad()
+def forecast_values(loaded: LoadedRun, inputs: Sequence[str]) -> list[dict[str, Any]]:
+    """Forecast the next ``horizon`` values after each input history: ``"v1,v2,..."`` (at least
+    ``lookback`` numbers, oldest first) or a file with one value per line (a CSV's last column;
+    a header row is skipped). Only the last ``lookback`` values are read."""
+    from shendu.data.series import Scaler
+
+    spec = loaded.input_spec
+    if spec.get("kind") != "series":
+        raise InputError(f"run {loaded.run.path} takes {spec.get('kind')} inputs, not a series.")
+    lookback, horizon = int(spec["lookback"]), int(spec["horizon"])
+    scaler = Scaler(float(spec["mean"]), float(spec["std"]), bool(spec.get("log", False)))
+    results = []
+    for text in inputs:
+        values = _read_history(text, lookback)
+        if scaler.log and min(values) <= 0:
+            raise InputError(f"this model forecasts the logarithm of the values, so they must be positive; {text!r} "
+                             "holds a value <= 0.")
+        x = torch.tensor(scaler.transform(np.asarray(values[-lookback:])), dtype=torch.float32)[None, :, None]
+        forecast = scaler.inverse(loaded.model(x).double().numpy()[0])
+        results.append({"input": text if len(text) <= 80 else text[:77] + "...", "history_used": lookback,
+                        "forecast": [round(float(v), 6) for v in forecast], "horizon": horizon})
+    return results
+
+
+def _read_history(text: str, lookback: int) -> list[float]:
+    path = Path(text)
+    source = text
+    if "," not in text and path.is_file():
+        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        cells = [line.split(",")[-1] for line in lines]
+        if cells and not _is_number(cells[0]):
+            cells = cells[1:]  # header
+        source = f"{path} (last column)"
+    else:
+        cells = text.split(",")
+    if not all(_is_number(c) for c in cells) or len(cells) < lookback:
+        raise InputError(f"INPUT must be at least {lookback} numbers, oldest first, as 'v1,v2,...' or a file with one "
+                         f"value per line; got {source!r} ({len(cells)} values"
+                         f"{'' if all(_is_number(c) for c in cells) else ', not all numbers'}).")
+    return [float(c) for c in cells]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False

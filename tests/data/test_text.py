@@ -114,6 +114,19 @@ def test_char_tokenizer_splits_chinese_into_characters():
     assert [tokenizer.id_to_token(int(i)) for i in ids] == ["质", "量", "不", "错"]
 
 
+def test_head_tail_truncation_keeps_both_ends():
+    words = [f"w{i}" for i in range(30)]
+    tokenizer = build_tokenizer([" ".join(words)], kind="word", vocab_size=100, min_frequency=1)
+    (ids,) = encode(tokenizer, [" ".join(words)], 10, head=4)
+    assert [tokenizer.id_to_token(int(i)) for i in ids] == words[:4] + words[-6:]
+    (ids,) = encode(tokenizer, [" ".join(words)], 10)
+    assert [tokenizer.id_to_token(int(i)) for i in ids] == words[:10]
+    (short,) = encode(tokenizer, ["w1 w2"], 10, head=4)
+    assert len(short) == 2
+    with pytest.raises(ValueError, match="head must be between 0 and max_length"):
+        encode(tokenizer, ["w1"], 10, head=11)
+
+
 def test_bucket_sampler_covers_every_example_once_with_similar_lengths():
     lengths = list(np.random.default_rng(0).integers(1, 400, 1000))
     batches = list(BucketBatchSampler(lengths, 16, torch.Generator().manual_seed(0), pool=10))
@@ -132,6 +145,7 @@ def test_text_bundle_trains_the_tokenizer_on_train_only_and_saves_it():
     bundle = text_bundle(splits, "word", vocab_size=100, max_length=16)
     vocab = json.loads(bundle.files["tokenizer.json"])["model"]["vocab"]
     assert "good" in vocab and bundle.input_spec == {"kind": "text", "tokenizer": "tokenizer.json", "max_length": 16,
-                                                     "vocab_size": len(vocab), "special_tokens": False}
+                                                     "vocab_size": len(vocab), "special_tokens": False,
+                                                     "head": None}
     ids, label = bundle.train[0]
     assert ids.dtype == torch.int64 and label.dtype == torch.int64

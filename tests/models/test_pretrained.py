@@ -50,6 +50,10 @@ def test_truncation_keeps_the_closing_special_token(loaded):
     _, tokenizer = loaded
     (ids,) = encode(tokenizer, ["word " * 500], 32, special_tokens=True)
     assert len(ids) == 32 and tokenizer.id_to_token(int(ids[-1])) == "[SEP]"
+    text = " ".join(["first"] * 10 + ["middle"] * 500 + ["last"] * 10)
+    (ids,) = encode(tokenizer, [text], 32, special_tokens=True, head=8)
+    tokens = [tokenizer.id_to_token(int(i)) for i in ids]
+    assert tokens == ["[CLS]"] + ["first"] * 7 + ["middle"] * 13 + ["last"] * 10 + ["[SEP]"]
 
 
 def test_unknown_encoder_is_a_clear_error():

@@ -190,11 +190,12 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: int = 20000, max_length: int = 400,
-                train_limit: int | None = None, pretrained: Path | None = None) -> DataBundle:
+                train_limit: int | None = None, pretrained: Path | None = None, head: int | None = None) -> DataBundle:
     """Tokenise the splits with a tokenizer trained on the training texts only, or with the
     ``tokenizer.json`` of a pretrained encoder (``pretrained``, with its special tokens).
 
-    ``train_limit`` keeps N training texts drawn at random (quick runs and tests). The tokenizer
+    ``train_limit`` keeps N training texts drawn at random (quick runs and tests); ``head``: cut
+    long texts to their first ``head`` and last ``max_length - head`` tokens (see ``encode``). The tokenizer
     travels with the bundle as ``files["tokenizer.json"]``, which the run folder saves.
     """
     from shendu.data.tokenize import TokenizedTextDataset, build_tokenizer, encode, load_tokenizer
@@ -210,7 +211,7 @@ def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: in
     special = pretrained is not None
     datasets = {}
     for name, (texts, labels) in (("train", (train_texts, train_labels)), ("val", splits.val), ("test", splits.test)):
-        datasets[name] = TokenizedTextDataset(encode(tokenizer, texts, max_length, special), labels)
+        datasets[name] = TokenizedTextDataset(encode(tokenizer, texts, max_length, special, head), labels)
     digest = hashlib.sha256()
     for texts, labels in (splits.train, splits.val, splits.test):
         digest.update("\x1e".join(texts).encode("utf-8"))
@@ -221,7 +222,7 @@ def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: in
         source=splits.source,
         checksum=digest.hexdigest(),
         input_spec={"kind": "text", "tokenizer": TOKENIZER_FILE, "max_length": max_length,
-                    "vocab_size": tokenizer.get_vocab_size(), "special_tokens": special},
+                    "vocab_size": tokenizer.get_vocab_size(), "special_tokens": special, "head": head},
         extra={"duplicates_dropped": splits.duplicates_dropped, "tokenizer": "pretrained" if special else tokenizer_kind},
         files={TOKENIZER_FILE: tokenizer.to_str()},
     )

@@ -57,20 +57,28 @@ def load_tokenizer(path: Path | str) -> Tokenizer:
                              "Restore it or train again.") from None
 
 
-def encode(tokenizer: Tokenizer, texts: Sequence[str], max_length: int, special_tokens: bool = False) -> list[np.ndarray]:
+def encode(tokenizer: Tokenizer, texts: Sequence[str], max_length: int, special_tokens: bool = False,
+           head: int | None = None) -> list[np.ndarray]:
     """Token ids per text, cut to ``max_length``; a text with no tokens becomes ``[UNK]``.
 
-    ``special_tokens``: add the tokenizer's own (``[CLS] ... [SEP]`` for BERT encoders),
-    truncating so they stay within ``max_length``.
+    ``special_tokens``: add the tokenizer's own (``[CLS] ... [SEP]`` for BERT encoders), kept
+    inside ``max_length``. ``head``: keep the first ``head`` and the last ``max_length - head``
+    tokens of a long text instead of its first ``max_length`` ("head+tail" truncation, Sun et
+    al. 2019, "How to Fine-Tune BERT for Text Classification?": reviews often end with the
+    verdict). ``None`` keeps the head only (and the closing special token, if any).
     """
+    if head is not None and not 0 <= head <= max_length:
+        raise ValueError(f"head must be between 0 and max_length ({max_length}); got {head}.")
     unk = tokenizer.token_to_id(UNK)
-    if special_tokens:
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(max_length)
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
     out = []
     for encoding in tokenizer.encode_batch(list(texts), add_special_tokens=special_tokens):
-        ids = encoding.ids[:max_length] or [unk]
-        out.append(np.asarray(ids, dtype=np.int64))
+        ids = encoding.ids
+        if len(ids) > max_length:
+            keep = head if head is not None else max_length - 1 if special_tokens else max_length  # [SEP] stays
+            ids = ids[:keep] + ids[len(ids) - (max_length - keep):]
+        out.append(np.asarray(ids or [unk], dtype=np.int64))
     return out
 
 

@@ -13,6 +13,8 @@ from shendu.recipes import (
     imdb_transformer,
     mnist_cnn,
     reviews_zh,
+    series_lstm,
+    stock_lstm,
     xor,
 )
 from shendu.recipes.base import Recipe
@@ -20,7 +22,8 @@ from shendu.recipes.base import Recipe
 RECIPES: dict[str, Recipe] = {r.name: r for r in (mnist_cnn.RECIPE, digits_mlp.RECIPE, xor.RECIPE, cifar10_cnn.RECIPE,
                                               image_folder.RECIPE, detect_digits.RECIPE, imdb_lstm.RECIPE,
                                               imdb_lstm.ATTENTION_RECIPE, imdb_transformer.RECIPE, imdb_minilm.RECIPE,
-                                              reviews_zh.RECIPE)}
+                                              reviews_zh.RECIPE, series_lstm.RECIPE,
+                                              stock_lstm.RECIPE)}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -42,6 +42,9 @@ class TextConfig(TrainConfig):
         tokenizer: ``word``, ``bpe`` or ``char`` (see shendu.data.tokenize).
         vocab_size: tokens kept (most frequent first; ids 0 and 1 are padding and unknown).
         max_length: tokens read per review (the rest is cut).
+        head_tokens: cut a long review to its first ``head_tokens`` and last
+            ``max_length - head_tokens`` tokens (head+tail truncation); ``None``: the first
+            ``max_length`` only.
         test_size, val_size: held-out reviews (after de-duplication, stratified).
         train_limit: train on N of the training reviews only, drawn at random (quick runs, tests).
         embedding_dim, hidden_size, num_layers, bidirectional, dense: the LSTM models.
@@ -63,6 +66,7 @@ class TextConfig(TrainConfig):
     tokenizer: str = "word"
     vocab_size: int = 20000
     max_length: int = 400
+    head_tokens: int | None = None
     test_size: int = 5000
     val_size: int = 2500
     train_limit: int | None = None
@@ -86,6 +90,9 @@ class TextConfig(TrainConfig):
                      "num_layers", "d_model", "num_heads", "d_ff"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--set {name}= must be at least 1; got {getattr(self, name)}.")
+        if self.head_tokens is not None and not 0 <= self.head_tokens <= self.max_length:
+            raise ValueError(f"--set head_tokens= must be between 0 and max_length ({self.max_length}); "
+                             f"got {self.head_tokens}.")
         if self.train_limit is not None and self.train_limit < 2:
             raise ValueError(f"--set train_limit= must be at least 2 reviews; got {self.train_limit}.")
         if self.d_model % self.num_heads:
@@ -140,15 +147,17 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     pretrained = encoder_dir(config.encoder) if kind == "pretrained" else None
     splits = load_splits(config, shipped)
     data = text_bundle(splits, tokenizer_kind=config.tokenizer, vocab_size=config.vocab_size,
-                       max_length=config.max_length, train_limit=config.train_limit,
+                       max_length=config.max_length, train_limit=config.train_limit, head=config.head_tokens,
                        pretrained=None if pretrained is None else pretrained / "tokenizer.json")
     factory = {"transformer": transformer_classifier, "pretrained": encoder_classifier}.get(kind, lstm_classifier)
+    cut = (f"reviews cut to {config.max_length} tokens" if config.head_tokens is None else
+           f"long reviews cut to their first {config.head_tokens} and last {config.max_length - config.head_tokens} tokens")
     if pretrained is None:
         notes = [*notes, f"Tokenizer: {config.tokenizer}-level, {data.input_spec['vocab_size']:,} tokens, trained on "
-                 f"the training reviews only, saved as tokenizer.json; reviews cut to {config.max_length} tokens."]
+                 f"the training reviews only, saved as tokenizer.json; {cut}."]
     else:
         notes = [*notes, f"Tokenizer: the encoder's own WordPiece tokenizer ({data.input_spec['vocab_size']:,} tokens, "
-                 f"from {pretrained}), saved as tokenizer.json; reviews cut to {config.max_length} tokens."]
+                 f"from {pretrained}), saved as tokenizer.json; {cut}."]
     notes.append(f"{splits.duplicates_dropped} repeated reviews were dropped before splitting, so none is in two splits.")
     kwargs = model_kwargs(config, kind, data.input_spec["vocab_size"], len(data.labels))
     init = None

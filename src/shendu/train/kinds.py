@@ -1,4 +1,4 @@
-"""Task kinds: what differs between classification and detection, in one place.
+"""Task kinds: what differs between classification, detection and forecasting, in one place.
 
 Training, finishing a run, the report and ``shendu evaluate`` are the same for every task; a
 :class:`Kind` supplies the parts that differ: the LightningModule, the test evaluation, the
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 CONFUSION = "confusion.png"
 MISCLASSIFIED = "misclassified.png"
 DETECTIONS = "detections.png"
+FORECAST_PLOT = "forecast.png"
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Kind:
 # -- classification -----------------------------------------------------------------------------
 
 
-def _classifier_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+def _supervised_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
     from shendu.train.module import SupervisedModule
 
     return SupervisedModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
@@ -113,7 +114,7 @@ CLASSIFICATION = Kind(
     task="image-classification",
     history_columns=("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"),
     curve=("acc", "Accuracy"),
-    make_module=_classifier_module,
+    make_module=_supervised_module,
     evaluate=_classifier_evaluate,
     pictures=_classifier_pictures,
     result_rows=_classifier_rows,
@@ -173,7 +174,44 @@ DETECTION = Kind(
                         f"on {m['test_samples']:,} test images"),
 )
 
-KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION)}
+
+# -- forecasting ----------------------------------------------------------------------------------
+
+
+def _forecast_evaluate(model: nn.Module, dataset: Dataset, labels: list[str], progress: Any = None) -> dict[str, Any]:
+    from shendu.train.forecast import evaluate_forecaster
+
+    return evaluate_forecaster(model, dataset, progress=progress)  # type: ignore[arg-type]
+
+
+def _forecast_pictures(task: TrainingTask, run: RunFolder, evaluation: dict[str, Any]) -> list[str]:
+    from shendu.train.plots import plot_forecast
+
+    plot_forecast(task.data.test, evaluation["forecasts"], run.file(FORECAST_PLOT))  # type: ignore[arg-type]
+    return [FORECAST_PLOT]
+
+
+def _forecast_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    from shendu.train.forecast import forecast_table
+
+    return forecast_table(metrics)
+
+
+FORECAST = Kind(
+    name="forecast",
+    task="time-series-forecasting",
+    history_columns=("epoch", "train_loss", "train_rmse", "val_loss", "val_rmse", "lr", "seconds"),
+    curve=("rmse", "RMSE (scaled units)"),
+    make_module=_supervised_module,
+    evaluate=_forecast_evaluate,
+    pictures=_forecast_pictures,
+    result_rows=_forecast_rows,
+    headline=lambda m: (f"test RMSE: [bold]{m['test_rmse']:.4g}[/] (persistence {m['test_persistence_rmse']:.4g}"
+                        + (f", {m['test_sarima_model']} {m['test_sarima_rmse']:.4g}" if "test_sarima_rmse" in m else "")
+                        + f") on {m['test_samples']} test windows"),
+)
+
+KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION, FORECAST)}
 _BY_TASK = {name: k for k in KINDS.values() for name in (k.task, *k.aliases)}
 
 

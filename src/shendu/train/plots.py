@@ -130,3 +130,33 @@ def plot_detections(images: list[Any], detections: list[dict[str, Any]], truths:
     fig.suptitle(f"Test images: predicted boxes (green, score >= {score_threshold}) and true boxes (grey)")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_forecast(dataset: Any, forecasts: dict[str, Any], path: Path) -> Path:
+    """Top: the whole series (train, validation, test). Bottom: the test part, with the truth and
+    each forecaster's ``horizon``-step-ahead forecasts at the dates they forecast."""
+    import numpy as np
+
+    series, split, horizon = dataset.series, dataset.split, dataset.horizon
+    dates, values = series.dates, series.values
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 7.5), height_ratios=(1, 1.3))
+    top.plot(dates[:split.val_start], values[:split.val_start], color="0.45", lw=1, label="train")
+    top.plot(dates[split.val_start - 1:split.test_start], values[split.val_start - 1:split.test_start],
+             color="tab:orange", lw=1, label="validation")
+    top.plot(dates[split.test_start - 1:], values[split.test_start - 1:], color="black", lw=1.2, label="test")
+    top.set(title=f"{series.name}: the whole series", ylabel=series.unit or series.name)
+    start = max(split.test_start - dataset.lookback, 0)
+    bottom.plot(dates[start:split.test_start], values[start:split.test_start], color="0.6", lw=1, label="history")
+    bottom.plot(dates[split.test_start:], values[split.test_start:], color="black", lw=1.8, marker=".", label="truth")
+    at = dataset.origins + horizon - 1
+    styles = {"lstm": ("tab:red", "LSTM"), "persistence": ("tab:blue", "persistence"), "sarima": ("tab:green", "SARIMA")}
+    for name, forecast in forecasts.items():
+        color, label = styles.get(name, (None, name))
+        bottom.plot(dates[at], np.asarray(forecast)[:, -1], color=color, lw=1.3, ls="-" if name == "lstm" else "--",
+                    label=f"{label} ({horizon}-step ahead)" if horizon > 1 else label)
+    bottom.set(title="test part: forecasts", ylabel=series.unit or series.name)
+    for ax in (top, bottom):
+        ax.legend(ncol=5, fontsize=8)
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,150 @@
+"""What the forecasting recipes share (``series-lstm``, ``stock-lstm``): settings and the task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shendu.data.base import DataBundle
+from shendu.data.series import (
+    SarimaOrder,
+    Series,
+    load_series_csv,
+    series_checksum,
+    series_spec,
+    window_datasets,
+)
+from shendu.errors import ShenduError
+from shendu.models.series import lstm_forecaster
+from shendu.recipes.base import Recipe, recipe_config_json
+from shendu.train.config import TrainConfig
+from shendu.train.task import Target, TrainingTask
+
+
+@dataclass
+class ForecastConfig(TrainConfig):
+    """Settings shared by the forecasting recipes.
+
+    Args:
+        data, date_column, value_column: your own series as a CSV (``None``: the recipe's
+            shipped series).
+        lookback: past values the model reads.
+        horizon: future values it forecasts at once (``--horizon``; 1 = one step ahead).
+        val_fraction, test_fraction: the last parts of the series, in time order.
+        hidden_size, num_layers, dropout: the LSTM.
+        residual: forecast the change from the last value (see LSTMForecaster).
+        log: model the logarithm of the values (prices); the metrics stay in the series' units.
+        sarima: the classical baseline's ``p,d,q``; ``sarima_seasonal``: its ``P,D,Q,s``
+            (``none`` for no seasonal part); ``sarima_trend``: ``n`` none, ``c`` constant,
+            ``t`` linear (drift when d = 1).
+    """
+
+    epochs: int = 150
+    batch_size: int = 32
+    lr: float = 3e-3
+    scheduler: str = "cosine"
+    restore_best: bool = True
+    gradient_clip_val: float = 1.0
+    data: str | None = None
+    date_column: str = "date"
+    value_column: str = "value"
+    lookback: int = 24
+    horizon: int = 1
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.1
+    residual: bool = True
+    log: bool = False
+    sarima: str = "1,1,1"
+    sarima_seasonal: str = "none"
+    sarima_trend: str = "n"
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("lookback", "horizon", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--set {name}= must be at least 1; got {getattr(self, name)}.")
+        for name in ("val_fraction", "test_fraction"):
+            if not 0 < getattr(self, name) < 0.5:
+                raise ValueError(f"--set {name}= must be between 0 and 0.5; got {getattr(self, name)}.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"--set dropout= must be in [0, 1); got {self.dropout}.")
+        self.sarima_order()
+
+    def sarima_order(self) -> SarimaOrder:
+        def ints(text: str, n: int, key: str, example: str) -> tuple[int, ...]:
+            try:
+                values = tuple(int(v) for v in text.split(","))
+            except ValueError:
+                values = ()
+            if len(values) != n or min(values) < 0:
+                raise ValueError(f"--set {key}= must be {n} whole numbers >= 0 like {example}; got {text!r}.")
+            return values
+
+        order = ints(self.sarima, 3, "sarima", "1,1,1")
+        seasonal = (0, 0, 0, 0) if self.sarima_seasonal.lower() == "none" else ints(
+            self.sarima_seasonal, 4, "sarima_seasonal", "0,1,1,12 (or none)")
+        if self.sarima_trend not in ("n", "c", "t", "ct"):
+            raise ValueError(f"--set sarima_trend= must be n, c, t or ct; got {self.sarima_trend!r}.")
+        return SarimaOrder(order, seasonal, self.sarima_trend)  # type: ignore[arg-type]
+
+
+def model_kwargs(config: ForecastConfig) -> dict[str, Any]:
+    return {"input_size": 1, "hidden_size": config.hidden_size, "num_layers": config.num_layers,
+            "horizon": config.horizon, "dropout": config.dropout, "residual": config.residual}
+
+
+def load_user_series(config: ForecastConfig) -> Series:
+    if config.data is None:
+        raise ShenduError("no --data given")
+    return load_series_csv(config.data, config.date_column, config.value_column)
+
+
+def forecast_metrics(num_outputs: int) -> Any:
+    """RMSE in scaled units, for training curves (the report's metrics are in the series' units)."""
+    from torchmetrics import MeanSquaredError, MetricCollection
+
+    return MetricCollection({"rmse": MeanSquaredError(squared=False)})
+
+
+def make_forecast_task(recipe: Recipe, config: ForecastConfig, series: Series, target: Target | None,
+                       title: str, notes: list[str]) -> TrainingTask:
+    """Windows, scaling fitted on the training part, the LSTM and both baselines."""
+    from torch import nn
+
+    config.validate()
+    order = config.sarima_order()
+    datasets, split, scaler = window_datasets(series, config.lookback, config.horizon, order,
+                                              config.val_fraction, config.test_fraction, config.log)
+    dates = series.dates
+
+    def when(i: int) -> str:
+        return str(dates[min(i, len(dates) - 1)])[:10]
+
+    data = DataBundle(
+        **datasets,
+        labels=[series.name],
+        source=series.source,
+        checksum=series_checksum(series),
+        input_spec=series_spec(series, scaler, config.lookback, config.horizon),
+        extra={"val_start": when(split.val_start), "test_start": when(split.test_start)},
+    )
+    notes = [*notes,
+             f"Chronological split of {split.n} values: train {when(0)} to {when(split.val_start - 1)}, validation "
+             f"from {when(split.val_start)}, test from {when(split.test_start)} to {when(split.n - 1)}. A window "
+             "belongs to the part its first target lies in; training windows' targets all lie in the training part.",
+             f"Scaling: mean {scaler.mean:.4g} and std {scaler.std:.4g} of the training part's "
+             f"{'log-' if scaler.log else ''}values only (no leakage).",
+             "Baselines on the same test windows, in the same run: persistence (the last observed value) and "
+             f"{order.describe()} from statsmodels, fitted on the training and validation parts and then "
+             "filtered, without refitting, over the values before each test origin.",
+             f"The LSTM forecasts {'the change from the last value' if config.residual else 'the level'} "
+             f"of the next {config.horizon} value(s) from the last {config.lookback}."]
+    return TrainingTask(
+        recipe=recipe.name, title=title, factory=lstm_forecaster, model_kwargs=model_kwargs(config),
+        data=data, config=config, recipe_config=recipe_config_json(recipe, config),
+        target=target if config.data is None else None, notes=notes,
+        loss_fn=nn.MSELoss(), metrics=forecast_metrics, kind="forecast",
+    )

@@ -1,0 +1,52 @@
+"""stock-lstm: the documents' stock-price LSTM on the monthly prices vega_datasets ships,
+against persistence and ARIMA with drift in the same run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shendu.data.series import load_stock
+from shendu.models.series import lstm_forecaster
+from shendu.recipes.base import Recipe
+from shendu.recipes.forecast import (
+    ForecastConfig,
+    load_user_series,
+    make_forecast_task,
+    model_kwargs,
+)
+from shendu.train.task import Target, TrainingTask
+
+TARGET = Target("test_skill", 0.0)  # RMSE below persistence's
+
+
+@dataclass
+class StockLstmConfig(ForecastConfig):
+    """stock-lstm settings (see ForecastConfig). ``symbol``: AAPL, AMZN, GOOG, IBM or MSFT
+    (``--symbol``). The baseline is ARIMA(0,1,1) with drift: a random walk with a trend and
+    one moving-average term, the usual model for a price."""
+
+    symbol: str = "MSFT"
+    lookback: int = 12
+    log: bool = True
+    sarima: str = "0,1,1"
+    sarima_trend: str = "t"
+
+
+def make_task(config: StockLstmConfig) -> TrainingTask:
+    config.validate()
+    series = load_user_series(config) if config.data is not None else load_stock(config.symbol)
+    return make_forecast_task(RECIPE, config, series, TARGET, f"Forecasting {series.name} prices with an LSTM",
+                              ["The documents' stock LSTM: a stacked LSTM reads the last `lookback` monthly "
+                               "prices and a linear head forecasts the next `horizon`."])
+
+
+RECIPE = Recipe(
+    name="stock-lstm",
+    summary="Stock prices: the documents' LSTM vs persistence and ARIMA with drift",
+    data="vega_datasets: monthly prices 2000-2010 of AAPL, AMZN, GOOG, IBM, MSFT; or --data CSV",
+    config_cls=StockLstmConfig,
+    factory=lstm_forecaster,
+    model_kwargs=model_kwargs,
+    make_task=make_task,
+    target=TARGET,
+)
