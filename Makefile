@@ -6,14 +6,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-slow bench lint clean
+.PHONY: install system-deps run test test-slow bench lint clean
+
+# Debian packages the recipes and tests use: espeak-ng speaks the speech-ctc corpus.
+SYSTEM_PACKAGES := espeak-ng
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: system-deps $(STAMP)
+
+system-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES); }
 
 run: install
 	$(BIN)/shendu train mnist-cnn

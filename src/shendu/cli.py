@@ -213,7 +213,8 @@ def _print_result(metrics: dict[str, Any], run_path: Path, kind: str) -> None:
     target = metrics.get("target")
     if target:
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
-        console.print(f"target {target['metric']} >= {target['minimum']}: {verdict}")
+        bound = f"<= {target['maximum']}" if "maximum" in target else f">= {target['minimum']}"
+        console.print(f"target {target['metric']} {bound}: {verdict}")
     console.print(f"report: {run_path / 'report.md'}")
 
 
@@ -273,7 +274,7 @@ def predict(
 ) -> None:
     """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
     find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
-    from shendu.predict import detect_images, forecast_values, predict_inputs, predict_texts
+    from shendu.predict import detect_images, forecast_values, predict_inputs, predict_texts, transcribe_files
     from shendu.train.kinds import DETECTION, kind_of_model
     from shendu.train.loading import load_run
 
@@ -288,6 +289,14 @@ def predict(
             return
         if loaded.input_spec.get("kind") == "series":
             console.print_json(json.dumps(forecast_values(loaded, inputs)))
+            return
+        if loaded.input_spec.get("kind") == "audio":
+            results = transcribe_files(loaded, inputs)
+            if as_json:
+                console.print_json(json.dumps(results))
+            else:
+                for item in results:
+                    console.print(f"{item['input']}: [bold]{item['transcript']}[/]")
             return
         if loaded.input_spec.get("kind") == "text":
             results = predict_texts(loaded, inputs, explain=explain)

@@ -31,6 +31,8 @@ def predict_inputs(loaded: LoadedRun, inputs: Sequence[str], top_k: int = 3) -> 
         return predict_texts(loaded, inputs)
     if kind == "series":
         return forecast_values(loaded, inputs)
+    if kind == "audio":
+        return transcribe_files(loaded, inputs)
     raise InputError(f"run {loaded.run.path} takes {kind!r} inputs, which predict does not read yet.")
 
 
@@ -212,3 +214,23 @@ def _is_number(text: str) -> bool:
         return np.isfinite(float(text))
     except ValueError:
         return False
+
+
+@torch.no_grad()
+def transcribe_files(loaded: LoadedRun, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """Transcribe audio clips: ``{"input", "transcript" (prefix beam search), "greedy"}`` each."""
+    from shendu.data.speech import FeatureSpec, log_mel, read_audio
+    from shendu.train.speech import beam_decode, greedy_decode
+
+    spec = loaded.input_spec
+    if spec.get("kind") != "audio":
+        raise InputError(f"run {loaded.run.path} takes {spec.get('kind')} inputs, not audio.")
+    features = FeatureSpec(**spec["features"])
+    alphabet, beam = str(spec["alphabet"]), int(spec.get("beam", 8))
+    results = []
+    for path in paths:
+        x = torch.from_numpy(log_mel(read_audio(path, features.sample_rate), features))[None]
+        log_probs = loaded.model(x)[0]
+        results.append({"input": str(path), "transcript": beam_decode(log_probs, alphabet, beam),
+                        "greedy": greedy_decode(log_probs, alphabet)})
+    return results

@@ -177,6 +177,12 @@ class TransformerClassifier(nn.Module):
                  num_layers: int = 2, max_length: int = 512, dropout: float = 0.1) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=0)
+        # N(0, 1/d_model), as in "Attention Is All You Need" and fairseq: times sqrt(d_model) the
+        # token vectors have unit scale, like the positions they are added to (torch's default
+        # N(0, 1) would make them sqrt(d_model) = 11x larger and drown the positions)
+        nn.init.normal_(self.embedding.weight, std=d_model**-0.5)
+        with torch.no_grad():
+            self.embedding.weight[0].zero_()
         self.register_buffer("positions", sinusoidal_positions(max_length, d_model), persistent=False)
         self.blocks = nn.ModuleList(TransformerBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
         self.dropout = nn.Dropout(dropout)

@@ -14,6 +14,7 @@ from shendu.recipes import (
     mnist_cnn,
     reviews_zh,
     series_lstm,
+    speech_ctc,
     stock_lstm,
     xor,
 )
@@ -23,7 +24,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (mnist_cnn.RECIPE, digits_mlp.R
                                               image_folder.RECIPE, detect_digits.RECIPE, imdb_lstm.RECIPE,
                                               imdb_lstm.ATTENTION_RECIPE, imdb_transformer.RECIPE, imdb_minilm.RECIPE,
                                               reviews_zh.RECIPE, series_lstm.RECIPE,
-                                              stock_lstm.RECIPE)}
+                                              stock_lstm.RECIPE, speech_ctc.RECIPE)}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -17,7 +17,7 @@ TARGET = Target("test_acc", 0.85)
 class ImdbTransformerConfig(TextConfig):
     """imdb-transformer settings (see TextConfig)."""
 
-    lr: float = 5e-4
+    lr: float = 1e-3
     optimizer: str = "adamw"
     weight_decay: float = 0.01
     dropout: float = 0.1

@@ -53,8 +53,7 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     })
     metrics.update(extra_metrics or {})
     if task.target is not None:
-        metrics["target"] = {"metric": task.target.metric, "minimum": task.target.minimum,
-                             "met": task.target.met(metrics)}
+        metrics["target"] = task.target.to_dict(metrics)
     num_parameters = sum(p.numel() for p in model.parameters())
     for name, text in task.data.files.items():  # e.g. tokenizer.json: predict must tokenise as training did
         run.write_text(name, text)

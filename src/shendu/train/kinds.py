@@ -25,6 +25,7 @@ CONFUSION = "confusion.png"
 MISCLASSIFIED = "misclassified.png"
 DETECTIONS = "detections.png"
 FORECAST_PLOT = "forecast.png"
+TRANSCRIPTS = "transcripts.png"
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,59 @@ FORECAST = Kind(
                         + f") on {m['test_samples']} test windows"),
 )
 
-KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION, FORECAST)}
+
+# -- speech recognition ---------------------------------------------------------------------------
+
+
+def _speech_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+    from shendu.train.speech import CTCModule
+
+    return CTCModule(model, "".join(task.data.labels), task.config, steps_per_epoch=steps_per_epoch)
+
+
+def _speech_evaluate(model: nn.Module, dataset: Dataset, labels: list[str], progress: Any = None) -> dict[str, Any]:
+    from shendu.train.speech import evaluate_recognizer
+
+    return evaluate_recognizer(model, dataset, "".join(labels), beam=getattr(dataset, "beam", 8), progress=progress)
+
+
+def _speech_pictures(task: TrainingTask, run: RunFolder, evaluation: dict[str, Any]) -> list[str]:
+    from shendu.train.plots import plot_transcripts
+
+    test = task.data.test
+    wrong = [i for i, (t, _, b) in enumerate(evaluation["examples"]) if t != b]
+    picks = (wrong[:3] + [i for i in range(len(test)) if i not in wrong][:3])[:4]  # type: ignore[arg-type]
+    n_mels = int(task.data.input_spec["features"]["n_mels"])
+    plot_transcripts([test[i][0] for i in picks], [evaluation["examples"][i] for i in picks], n_mels,
+                     run.file(TRANSCRIPTS))
+    return [TRANSCRIPTS]
+
+
+def _speech_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("test word error rate", f"{metrics['test_wer'] * 100:.2f}% (beam {metrics['test_beam']}), "
+                                 f"{metrics['test_wer_greedy'] * 100:.2f}% (greedy)"),
+        ("test character error rate", f"{metrics['test_cer'] * 100:.2f}% (beam), "
+                                      f"{metrics['test_cer_greedy'] * 100:.2f}% (greedy)"),
+        ("test clips (transcripts not exactly right)", f"{metrics['test_samples']} ({metrics['test_sentences_wrong']})"),
+    ]
+
+
+SPEECH = Kind(
+    name="speech",
+    task="speech-recognition",
+    history_columns=("epoch", "train_loss", "val_loss", "val_cer", "val_wer", "lr", "seconds"),
+    curve=("wer", "Word error rate (greedy)"),
+    make_module=_speech_module,
+    evaluate=_speech_evaluate,
+    pictures=_speech_pictures,
+    result_rows=_speech_rows,
+    headline=lambda m: (f"test word error rate: [bold]{m['test_wer'] * 100:.2f}%[/] (greedy "
+                        f"{m['test_wer_greedy'] * 100:.2f}%), character error rate {m['test_cer'] * 100:.2f}% "
+                        f"on {m['test_samples']:,} test clips"),
+)
+
+KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION, FORECAST, SPEECH)}
 _BY_TASK = {name: k for k in KINDS.values() for name in (k.task, *k.aliases)}
 
 

@@ -160,3 +160,19 @@ def plot_forecast(dataset: Any, forecasts: dict[str, Any], path: Path) -> Path:
         ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_transcripts(features: list[Any], examples: list[tuple[str, str, str]], n_mels: int, path: Path) -> Path:
+    """Log-mel features of a few test clips with their transcript, greedy and beam decodings."""
+    import numpy as np
+
+    fig, axes = plt.subplots(len(features), 1, figsize=(11, 2.4 * max(len(features), 1)), squeeze=False)
+    for ax, x, (truth, greedy, beam) in zip(axes[:, 0], features, examples, strict=True):
+        mel = np.asarray(x).reshape(-1, n_mels)  # undo frame stacking: (frames, n_mels)
+        ax.imshow(mel.T, origin="lower", aspect="auto", cmap="magma")
+        mark = "" if beam == truth else "  ✗"
+        ax.set_title(f"truth: {truth}\ngreedy: {greedy}   beam: {beam}{mark}", fontsize=9, loc="left")
+        ax.set(ylabel="mel band")
+    axes[-1, 0].set_xlabel("frame (10 ms)")
+    fig.tight_layout()
+    return _save(fig, path)
