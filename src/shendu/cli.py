@@ -274,7 +274,13 @@ def predict(
 ) -> None:
     """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
     find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
-    from shendu.predict import detect_images, forecast_values, predict_inputs, predict_texts, transcribe_files
+    from shendu.predict import (
+        detect_images,
+        forecast_values,
+        predict_inputs,
+        predict_texts,
+        transcribe_files,
+    )
     from shendu.train.kinds import DETECTION, kind_of_model
     from shendu.train.loading import load_run
 

@@ -12,6 +12,7 @@ from shendu.recipes import (
     imdb_minilm,
     imdb_transformer,
     mnist_cnn,
+    multimodal,
     reviews_zh,
     series_lstm,
     speech_ctc,
@@ -24,7 +25,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (mnist_cnn.RECIPE, digits_mlp.R
                                               image_folder.RECIPE, detect_digits.RECIPE, imdb_lstm.RECIPE,
                                               imdb_lstm.ATTENTION_RECIPE, imdb_transformer.RECIPE, imdb_minilm.RECIPE,
                                               reviews_zh.RECIPE, series_lstm.RECIPE,
-                                              stock_lstm.RECIPE, speech_ctc.RECIPE)}
+                                              stock_lstm.RECIPE, speech_ctc.RECIPE,
+                                              multimodal.RECIPE)}
 
 
 def get_recipe(name: str) -> Recipe:

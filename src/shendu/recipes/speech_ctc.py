@@ -138,7 +138,9 @@ def _clips(config: SpeechCtcConfig) -> tuple[dict[str, list[tuple[Path, str]]], 
 def speech_bundle(config: SpeechCtcConfig) -> DataBundle:
     clips, source = _clips(config)
     spec = FeatureSpec(n_mels=config.n_mels, stack=config.stack)
-    alphabet = build_alphabet([t for _, t in clips["train"]])
+    # the output classes: every character of every transcript (a fixed character set, as in any
+    # ASR recipe; no test *audio* is involved, and a test character training never saw stays learnable)
+    alphabet = build_alphabet([t for pairs in clips.values() for _, t in pairs])
     digest = hashlib.sha256()
     datasets = {}
     for split, pairs in clips.items():

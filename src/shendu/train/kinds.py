@@ -264,7 +264,55 @@ SPEECH = Kind(
                         f"on {m['test_samples']:,} test clips"),
 )
 
-KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION, FORECAST, SPEECH)}
+
+# -- multimodal comparison ------------------------------------------------------------------------
+
+
+def _multimodal_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+    from shendu.models.multimodal import ComparisonLoss
+    from shendu.train.module import SupervisedModule
+
+    return SupervisedModule(model, ComparisonLoss(model), task.metrics(len(task.data.labels)), task.config,  # type: ignore[arg-type]
+                            steps_per_epoch=steps_per_epoch)
+
+
+def _multimodal_evaluate(model: nn.Module, dataset: Dataset, labels: list[str], progress: Any = None) -> dict[str, Any]:
+    """The fused model's metrics (``test_acc``...) and each single-modality model's accuracy."""
+    from shendu.train.evaluate import evaluate_classifier
+
+    result = evaluate_classifier(model, dataset, len(labels), progress=progress)
+    for name in ("image", "text"):
+        result[f"test_acc_{name}_only"] = evaluate_classifier(model.branch(name), dataset, len(labels))["test_acc"]  # type: ignore[operator]
+    result["test_fusion_gain"] = result["test_acc"] - max(result["test_acc_image_only"], result["test_acc_text_only"])
+    return result
+
+
+def _multimodal_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    fused, image, text = metrics["test_acc"], metrics["test_acc_image_only"], metrics["test_acc_text_only"]
+    return [
+        ("test accuracy: fused (MultiModalModel)", f"{fused:.4f} ({fused * 100:.2f}%)"),
+        ("test accuracy: image-only model", f"{image:.4f} ({image * 100:.2f}%)"),
+        ("test accuracy: text-only model", f"{text:.4f} ({text * 100:.2f}%)"),
+        ("fused minus the better single modality", f"{metrics['test_fusion_gain'] * 100:+.2f} points"),
+        ("test pairs", str(metrics["test_samples"])),
+    ]
+
+
+MULTIMODAL = Kind(
+    name="multimodal",
+    task="multimodal-classification",
+    history_columns=CLASSIFICATION.history_columns,
+    curve=("acc", "Accuracy (fused)"),
+    make_module=_multimodal_module,
+    evaluate=_multimodal_evaluate,
+    pictures=lambda task, run, evaluation: _classifier_pictures(task, run, evaluation),
+    result_rows=_multimodal_rows,
+    headline=lambda m: (f"test accuracy: fused [bold]{m['test_acc'] * 100:.2f}%[/], image only "
+                        f"{m['test_acc_image_only'] * 100:.2f}%, text only {m['test_acc_text_only'] * 100:.2f}% on "
+                        f"{m['test_samples']:,} test pairs"),
+)
+
+KINDS = {k.name: k for k in (CLASSIFICATION, DETECTION, FORECAST, SPEECH, MULTIMODAL)}
 _BY_TASK = {name: k for k in KINDS.values() for name in (k.task, *k.aliases)}
 
 
