@@ -82,3 +82,14 @@ def test_bad_forecasting_input_is_a_clear_error(tmp_path):
     assert result.returncode != 0 and "sarima= must be 3 whole numbers" in result.stderr
     result = run_cli("train", "mnist-cnn", "--horizon", "3", "--no-progress", "--out", str(tmp_path / "r"))
     assert result.returncode != 0 and "takes no --horizon" in result.stderr
+
+
+def test_the_classical_baseline_follows_the_series():
+    from shendu.recipes import get_recipe
+
+    recipe = get_recipe("series-lstm")
+    values = {**recipe.default_config().to_dict(), "series": "sunspots"}  # what the CLI does with --set series=
+    assert recipe.config_from_dict(values).sarima_order().describe() == "SARIMA(3, 0, 0) trend=c"
+    assert recipe.default_config().sarima_order().describe() == "SARIMA(1, 1, 1)(0, 1, 1)[12]"
+    values["sarima"] = "2,1,0"
+    assert recipe.config_from_dict(values).sarima_order().order == (2, 1, 0)

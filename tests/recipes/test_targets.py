@@ -8,13 +8,10 @@ from tests.conftest import run_cli
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, metric, minimum", [
-    ("digits-mlp", "test_acc", 0.97), ("mnist-cnn", "test_acc", 0.985), ("detect-digits", "test_map_50", 0.90),
-])
-def test_recipe_defaults_reach_their_target(tmp_path, name, metric, minimum):
+@pytest.mark.parametrize("name", ["digits-mlp", "mnist-cnn", "detect-digits", "series-lstm", "multimodal"])
+def test_recipe_defaults_reach_their_target(tmp_path, name):
     result = run_cli("train", name, "--out", str(tmp_path), "--no-progress", timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = tmp_path.iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics[metric] >= minimum, metrics
-    assert metrics["target"]["met"] is True
+    assert metrics["target"]["met"] is True, metrics

@@ -83,12 +83,17 @@ class ForecastConfig(TrainConfig):
                 raise ValueError(f"--set {key}= must be {n} whole numbers >= 0 like {example}; got {text!r}.")
             return values
 
-        order = ints(self.sarima, 3, "sarima", "1,1,1")
-        seasonal = (0, 0, 0, 0) if self.sarima_seasonal.lower() == "none" else ints(
-            self.sarima_seasonal, 4, "sarima_seasonal", "0,1,1,12 (or none)")
-        if self.sarima_trend not in ("n", "c", "t", "ct"):
-            raise ValueError(f"--set sarima_trend= must be n, c, t or ct; got {self.sarima_trend!r}.")
-        return SarimaOrder(order, seasonal, self.sarima_trend)  # type: ignore[arg-type]
+        sarima, sarima_seasonal, sarima_trend = self.classical_settings()
+        order = ints(sarima, 3, "sarima", "1,1,1")
+        seasonal = (0, 0, 0, 0) if sarima_seasonal.lower() == "none" else ints(
+            sarima_seasonal, 4, "sarima_seasonal", "0,1,1,12 (or none)")
+        if sarima_trend not in ("n", "c", "t", "ct"):
+            raise ValueError(f"--set sarima_trend= must be n, c, t or ct; got {sarima_trend!r}.")
+        return SarimaOrder(order, seasonal, sarima_trend)  # type: ignore[arg-type]
+
+    def classical_settings(self) -> tuple[str, str, str]:
+        """``sarima``, ``sarima_seasonal``, ``sarima_trend`` (a recipe may resolve ``auto`` here)."""
+        return self.sarima, self.sarima_seasonal, self.sarima_trend
 
 
 def model_kwargs(config: ForecastConfig) -> dict[str, Any]:

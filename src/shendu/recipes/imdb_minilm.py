@@ -17,14 +17,19 @@ TARGET = Target("test_acc", 0.90)
 @dataclass
 class ImdbMiniLMConfig(TextConfig):
     """imdb-minilm settings (see TextConfig): a small learning rate with warm-up (OneCycle),
-    AdamW, few epochs, as for any BERT fine-tuning."""
+    AdamW, as for any BERT fine-tuning. Sized for 2 CPU cores (~35 minutes): one epoch over
+    8,000 of the 17,404 training reviews, each cut to its first 64 and last 192 word pieces. On a
+    GPU, ``--set train_limit=none --set max_length=512 --epochs 2`` reads everything."""
 
-    epochs: int = 2
+    epochs: int = 1
     batch_size: int = 32
-    lr: float = 5e-5
+    lr: float = 1e-4
     optimizer: str = "adamw"
     weight_decay: float = 0.01
     max_length: int = 256
+    head_tokens: int | None = 64
+    train_limit: int | None = 8000
+    restore_best: bool = False
     dropout: float = 0.1
 
 

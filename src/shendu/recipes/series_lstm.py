@@ -34,11 +34,10 @@ class SeriesLstmConfig(ForecastConfig):
     sarima_seasonal: str = "auto"
     sarima_trend: str = "auto"
 
-    def __post_init__(self) -> None:
+    def classical_settings(self) -> tuple[str, str, str]:
         defaults = CLASSICAL.get(self.series, ("1,1,1", "none", "n")) if self.data is None else ("1,1,1", "none", "n")
-        for name, value in zip(("sarima", "sarima_seasonal", "sarima_trend"), defaults, strict=True):
-            if getattr(self, name) == "auto":
-                setattr(self, name, value)
+        chosen = (self.sarima, self.sarima_seasonal, self.sarima_trend)
+        return tuple(d if c == "auto" else c for c, d in zip(chosen, defaults, strict=True))  # type: ignore[return-value]
 
     def validate(self) -> None:
         if self.data is None and self.series not in SERIES:

@@ -163,9 +163,8 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     init = None
     if pretrained is not None:
         init = pretrained_encoder_state(config.encoder, factory(**kwargs))
-    full_size = config.data is None and config.train_limit is None
     return TrainingTask(
         recipe=recipe.name, title=title, factory=factory, model_kwargs=kwargs,
         data=data, config=config, recipe_config=recipe_config_json(recipe, config),
-        target=target if full_size else None, notes=notes, init_weights=init,
+        target=target if config.data is None else None, notes=notes, init_weights=init,
     )
