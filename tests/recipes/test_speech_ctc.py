@@ -18,7 +18,7 @@ SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "test_cli
 @pytest.fixture(scope="module")
 def speech_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("speech")
-    result = run_cli("train", "speech-ctc", "--epochs", "12", "--lr", "3e-3", *SMALL,
+    result = run_cli("train", "speech-ctc", "--epochs", "30", "--batch-size", "16", "--lr", "3e-3", *SMALL,
                      "--set", f"cache_dir={root / 'cache'}", "--out", str(root / "runs"), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test word error rate" in result.stdout
@@ -32,8 +32,8 @@ def test_it_learns_to_transcribe_held_out_voices(speech_run):
     history = (run / "history.csv").read_text().splitlines()
     losses = [float(line.split(",")[1]) for line in history[1:]]
     assert losses[-1] < 0.5 * losses[0]
-    # 400 short clips and 12 epochs: far from the recipe's target, but well past guessing
-    assert metrics["test_cer"] < 0.5 and metrics["test_samples"] == 40
+    # 400 short clips: far from the recipe's target, but well past guessing
+    assert metrics["test_cer"] < 0.3 and metrics["test_samples"] == 40
     assert {"test_wer", "test_wer_greedy", "test_cer_greedy"} <= set(metrics)
     assert metrics["target"]["maximum"] == 0.05
     report = (run / "report.md").read_text()

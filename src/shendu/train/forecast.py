@@ -113,6 +113,9 @@ def forecast_table(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         lstm, other = metrics["test_rmse"], metrics[best[2] + "rmse"]
         rows.append(("where the LSTM loses", f"{best[1]} has {(1 - other / lstm) * 100:.0f}% lower RMSE than the LSTM "
                                              "on this test part"))
-    rows.append(("RMSE skill vs persistence", f"{metrics['test_skill']:+.3f} (above 0: the LSTM beats persistence)"))
-    rows.append(("test windows (horizon)", f"{metrics['test_samples']} ({metrics['test_horizon']} steps)"))
+    skill = metrics["test_skill"]
+    rows.append(("RMSE skill vs persistence", f"{skill:+.3f} (1 - RMSE / RMSE of persistence: the LSTM "
+                                              f"{'beats' if skill > 0 else 'does not beat'} persistence)"))
+    horizon = metrics["test_horizon"]
+    rows.append(("test windows (horizon)", f"{metrics['test_samples']} ({horizon} step{'s' if horizon > 1 else ''})"))
     return rows
