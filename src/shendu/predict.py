@@ -194,7 +194,11 @@ def forecast_values(loaded: LoadedRun, inputs: Sequence[str]) -> list[dict[str, 
 def _read_history(text: str, lookback: int) -> list[float]:
     path = Path(text)
     source = text
-    if "," not in text and path.is_file():
+    try:
+        is_file = "," not in text and path.is_file()
+    except OSError:  # e.g. a name too long to be a file: read it as values
+        is_file = False
+    if is_file:
         lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         cells = [line.split(",")[-1] for line in lines]
         if cells and not _is_number(cells[0]):
