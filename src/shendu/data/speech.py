@@ -77,20 +77,27 @@ def log_mel(audio: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     return features[:frames].reshape(frames // spec.stack, spec.dim).astype(np.float32)
 
 
-def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: float = 60.0) -> np.ndarray:
-    """A wav (or any format libsndfile reads) as mono float32 at ``sample_rate``."""
+def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: float = 60.0,
+               data: bytes | None = None) -> np.ndarray:
+    """A wav (or any format libsndfile reads) as mono float32 at ``sample_rate``. ``data``: the
+    file's bytes when the caller has read them already (``path`` then only names the clip)."""
+    import io
+
     import librosa
     import soundfile
 
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise InputError(f"{path}: no such file; pass a .wav audio file.")
+    source = str(path) if data is None else io.BytesIO(data)
     try:
-        info = soundfile.info(str(path))
+        info = soundfile.info(source)
         if info.duration > max_seconds:
             raise InputError(f"{path} lasts {info.duration:.0f} s; clips up to {max_seconds:.0f} s are read. "
                              "Cut it into shorter clips.")
-        audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        if data is not None:
+            source.seek(0)  # type: ignore[union-attr]
+        audio, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (RuntimeError, soundfile.LibsndfileError) as exc:
         raise InputError(f"{path} is not audio soundfile can read ({str(exc).splitlines()[0][:120]}); "
                          "pass a .wav file (PCM or float, any sample rate).") from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,11 +100,17 @@ def model_kwargs(config: SpeechCtcConfig, num_classes: int = 17) -> dict[str, An
             "hidden_size": config.hidden_size, "num_layers": config.num_layers, "dropout": config.dropout}
 
 
-def _features(paths: list[Path], spec: FeatureSpec, what: str, progress: bool) -> list[np.ndarray]:
-    from rich.progress import track
+@contextmanager
+def _progress(show: bool, description: str) -> Iterator[Callable[[int, int], Any] | None]:
+    """A ``(done, total)`` callback drawing a rich progress bar, or ``None`` when ``show`` is off."""
+    if not show:
+        yield None
+        return
+    from rich.progress import Progress
 
-    items = track(paths, description=f"log-mel features ({what})", transient=True) if progress else paths
-    return [log_mel(read_audio(p, spec.sample_rate), spec) for p in items]
+    with Progress(transient=True) as bar:
+        job = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(job, completed=done, total=total)
 
 
 def _clips(config: SpeechCtcConfig) -> tuple[dict[str, list[tuple[Path, str]]], str]:
@@ -118,15 +126,8 @@ def _clips(config: SpeechCtcConfig) -> tuple[dict[str, list[tuple[Path, str]]], 
                 f"wav folder {Path(config.data).resolve()} ({len(pairs)} clips, random split)")
     spec = DigitCorpusSpec(config.train_clips, config.val_clips, config.test_clips, config.min_digits,
                            config.max_digits, seed=config.corpus_seed)
-    if config.progress:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            job = bar.add_task("espeak-ng: synthesising clips (cached afterwards)", total=None)
-            folder = synthesise_digits(Path(config.cache_dir or default_cache()) / "speech", spec,
-                                       progress=lambda done, total: bar.update(job, completed=done, total=total))
-    else:
-        folder = synthesise_digits(Path(config.cache_dir or default_cache()) / "speech", spec)
+    with _progress(config.progress, "espeak-ng: synthesising clips (cached afterwards)") as report:
+        folder = synthesise_digits(Path(config.cache_dir or default_cache()) / "speech", spec, progress=report)
     rows = read_manifest(folder)
     clips = {split: [(folder / r["file"], r["text"]) for r in rows if r["split"] == split]
              for split in ("train", "val", "test")}
@@ -144,12 +145,16 @@ def speech_bundle(config: SpeechCtcConfig) -> DataBundle:
     digest = hashlib.sha256()
     datasets = {}
     for split, pairs in clips.items():
-        paths = [p for p, _ in pairs]
-        for p, text in pairs:
-            digest.update(p.read_bytes())
-            digest.update(text.encode("utf-8"))
-        datasets[split] = SpeechDataset(_features(paths, spec, split, config.progress), [t for _, t in pairs], alphabet)
-    datasets["test"].beam = config.beam
+        features = []
+        with _progress(config.progress, f"log-mel features ({split})") as report:
+            for i, (path, text) in enumerate(pairs):
+                raw = path.read_bytes()  # read once: hashed for env.json, then decoded
+                digest.update(raw)
+                digest.update(text.encode("utf-8"))
+                features.append(log_mel(read_audio(path, spec.sample_rate, data=raw), spec))
+                if report is not None:
+                    report(i + 1, len(pairs))
+        datasets[split] = SpeechDataset(features, [t for _, t in pairs], alphabet, beam=config.beam)
     return DataBundle(
         **datasets, labels=list(alphabet), source=source, checksum=digest.hexdigest(),
         input_spec={"kind": "audio", "features": spec.to_dict(), "alphabet": alphabet, "beam": config.beam},
