@@ -168,3 +168,33 @@ def test_two_devices_train_into_one_run_folder(tmp_path):
     (run,) = tmp_path.iterdir()
     assert result.stdout.count("report:") == 1
     assert json.loads((run / "metrics.json").read_text())["epochs_run"] == 2
+
+
+def test_bf16_mixed_precision_trains_float32_weights(tmp_path):
+    """--set precision=bf16-mixed autocasts the layers (the run differs from float32 with the
+    same seed) but keeps float32 weights, learns as well, and is recorded in config.json."""
+    runs = {}
+    for precision in ("32-true", "bf16-mixed"):
+        result = run_cli("train", "digits-mlp", "--epochs", "3", "--seed", "5", "--set", f"precision={precision}",
+                         "--out", str(tmp_path / precision), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        runs[precision] = next((tmp_path / precision).iterdir())
+    full, mixed = runs["32-true"], runs["bf16-mixed"]
+    assert json.loads((mixed / "config.json").read_text())["config"]["precision"] == "bf16-mixed"
+    assert (full / "history.csv").read_text() != (mixed / "history.csv").read_text()
+    from safetensors.numpy import load_file
+
+    weights = load_file(str(mixed / "model.safetensors"))
+    assert {w.dtype for w in weights.values()} == {np.dtype("float32")}
+    accuracy = {p: json.loads((run / "metrics.json").read_text())["test_acc"] for p, run in runs.items()}
+    assert accuracy["bf16-mixed"] > 0.85 and abs(accuracy["bf16-mixed"] - accuracy["32-true"]) < 0.05, accuracy
+
+
+def test_bad_precision_is_refused_before_a_run_folder_exists(tmp_path):
+    assert_clear_error(run_cli("train", "digits-mlp", "--set", "precision=fp8", "--out", str(tmp_path)),
+                       "precision= must be one of 32-true, bf16-mixed, 16-mixed; got 'fp8'")
+    assert_clear_error(run_cli("train", "digits-mlp", "--set", "precision=16-mixed", "--set", "accelerator=cpu",
+                               "--out", str(tmp_path)), "needs a CUDA GPU")
+    assert_clear_error(run_cli("train", "digits-mlp", "--engine", "scratch", "--set", "precision=bf16-mixed",
+                               "--out", str(tmp_path)), "is for --engine torch")
+    assert not any(tmp_path.iterdir())

@@ -271,6 +271,8 @@ def predict(
     save_dir: Annotated[Path | None, typer.Option(help="Detection: where to write images with boxes "
                                                         "(default RUN/predictions).")] = None,
     explain: Annotated[int, typer.Option(help="Text with attention: show the N most attended tokens.")] = 0,
+    caption: Annotated[list[str] | None, typer.Option(help="Multimodal: the caption read with the images (once for "
+                                                           "all, or once per image).")] = None,
 ) -> None:
     """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
     find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
@@ -278,6 +280,7 @@ def predict(
         detect_images,
         forecast_values,
         predict_inputs,
+        predict_pairs,
         predict_texts,
         transcribe_files,
     )
@@ -288,6 +291,8 @@ def predict(
         if top_k < 1:
             raise ShenduError(f"--top-k must be at least 1; got {top_k}.")
         loaded = load_run(run)
+        if caption and loaded.input_spec.get("kind") != "multimodal":
+            raise ShenduError(f"--caption is for multimodal runs; {run} takes {loaded.input_spec.get('kind')} inputs.")
         if kind_of_model(loaded.spec) is DETECTION:
             results = detect_images(loaded, inputs, score_threshold=score_threshold,
                                     save_dir=save_dir if save_dir is not None else loaded.run.path / "predictions")
@@ -308,17 +313,25 @@ def predict(
             results = predict_texts(loaded, inputs, explain=explain)
             console.print_json(json.dumps(results, ensure_ascii=False))
             return
-        results = predict_inputs(loaded, inputs, top_k=top_k)
+        if loaded.input_spec.get("kind") == "multimodal":
+            results = predict_pairs(loaded, inputs, caption or [], top_k=top_k)
+        else:
+            results = predict_inputs(loaded, inputs, top_k=top_k)
     if as_json:
         console.print_json(json.dumps(results))
         return
     for item in results:
-        table = Table(title=str(item["input"]))
+        title = str(item["input"]) + (f" + {item['caption']!r}" if "caption" in item else "")
+        table = Table(title=title)
         table.add_column("class")
         table.add_column("probability", justify="right")
         for entry in item["top"]:
             table.add_row(entry["label"], f"{entry['probability']:.4f}")
         console.print(table)
+        if "caption" in item:
+            alone = " · ".join(f"{name.replace('_', '-')} model: {item[name]['label']} ({item[name]['probability']:.4f})"
+                               for name in ("image_only", "text_only") if name in item)
+            console.print(f"{alone} · caption words the model knows: {item['caption_words_known']}")
 
 
 # -- info -------------------------------------------------------------------------------------

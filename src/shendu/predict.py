@@ -33,6 +33,9 @@ def predict_inputs(loaded: LoadedRun, inputs: Sequence[str], top_k: int = 3) -> 
         return forecast_values(loaded, inputs)
     if kind == "audio":
         return transcribe_files(loaded, inputs)
+    if kind == "multimodal":
+        raise InputError(f"run {loaded.run.path} reads an image and a caption together; use predict_pairs "
+                         "(the CLI: `shendu predict RUN image.png --caption TEXT`).")
     raise InputError(f"run {loaded.run.path} takes {kind!r} inputs, which predict does not read yet.")
 
 
@@ -80,6 +83,53 @@ def _top_k(loaded: LoadedRun, names: list[str], batch: torch.Tensor, top_k: int)
          "top": [{"label": labels[int(i)], "probability": round(float(v), 6)} for v, i in zip(vals, idx, strict=True)]}
         for name, vals, idx in zip(names, values, indices, strict=True)
     ]
+
+
+@torch.no_grad()
+def predict_pairs(loaded: LoadedRun, paths: Sequence[Path | str], captions: Sequence[str],
+                  top_k: int = 3) -> list[dict[str, Any]]:
+    """Read a digit from each image file and its caption with a ``multimodal`` run.
+
+    One caption goes with every image, or one caption per image, in order. Each result holds
+    the fused model's ``top`` classes, what the image-only and text-only models trained beside
+    it say (``image_only``, ``text_only``: label and probability), and ``caption_words_known``:
+    how many distinct words of the caption the model saw in training (0: the caption adds nothing).
+
+    Raises:
+        InputError: no caption, a caption count that does not match, an empty or binary caption,
+            a missing or non-image file, or a run that is not multimodal.
+    """
+    from shendu.data.multimodal import IMAGE_SPEC, caption_vectorizer
+    from shendu.data.text import check_text
+
+    spec = loaded.input_spec
+    if spec.get("kind") != "multimodal":
+        raise InputError(f"run {loaded.run.path} takes {spec.get('kind')} inputs, not an image with a caption.")
+    if not captions:
+        raise InputError(f"run {loaded.run.path} reads an image and a caption together; add --caption TEXT "
+                         "(e.g. --caption 'an even number').")
+    if len(captions) not in (1, len(paths)):
+        raise InputError(f"give one --caption for all images or one per image; got {len(captions)} captions for "
+                         f"{len(paths)} images.")
+    if not all(isinstance(c, str) and c.strip() for c in captions):
+        raise InputError("a --caption is empty; pass a clue about the digit, e.g. --caption 'an even number'.")
+    captions = [check_text(c, "--caption") for c in (captions if len(captions) == len(paths) else list(captions) * len(paths))]
+    image_spec = ImageSpec.from_dict(spec["image"]) if "image" in spec else IMAGE_SPEC
+    images = torch.stack([image_to_tensor(read_image(p), image_spec).reshape(-1) for p in paths])
+    vectorizer = caption_vectorizer(list(spec["text_vocabulary"]))
+    text = torch.from_numpy(vectorizer.transform(captions).toarray().astype(np.float32))
+    words = set(spec["text_vocabulary"])
+    results = _top_k(loaded, [str(p) for p in paths], torch.cat([text, images], dim=1), top_k)
+    branches = getattr(loaded.model, "branch_logits", {})
+    for i, (item, caption) in enumerate(zip(results, captions, strict=True)):
+        item["caption"] = caption
+        item["caption_words_known"] = len({w for w in vectorizer.build_analyzer()(caption) if " " not in w} & words)
+        for name in ("image", "text"):
+            if name in branches:
+                probabilities = torch.softmax(branches[name][i], dim=0)
+                best = int(probabilities.argmax())
+                item[f"{name}_only"] = {"label": loaded.labels[best], "probability": round(float(probabilities[best]), 6)}
+    return results
 
 
 @torch.no_grad()

@@ -8,6 +8,7 @@ from shendu.data.series import (
     SarimaOrder,
     Scaler,
     Series,
+    date_gaps,
     load_series_csv,
     load_shipped_series,
     load_stock,
@@ -75,6 +76,9 @@ def test_csv_reader(tmp_path):
     path.write_text("date,value\n2020-01-01,1\n2020-02-01,abc\n")
     with pytest.raises(DataError, match="row 3 has value='abc', not a number"):
         load_series_csv(path)
+    path.write_text("date,value\n2020-01-01,1\n2020-02-01,\n2020-03-01,3\n")
+    with pytest.raises(DataError, match="row 3 has an empty cell in value, not a number; fill it"):
+        load_series_csv(path)
     path.write_text("date,value\n2020-01-01,1\n2020-01-01,2\n")
     with pytest.raises(DataError, match="some dates appear twice"):
         load_series_csv(path)
@@ -83,6 +87,20 @@ def test_csv_reader(tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x01" * 50)
     with pytest.raises(DataError):
         load_series_csv(tmp_path / "bin.csv")
+
+
+def test_missing_dates_are_read_as_consecutive_steps_and_reported(tmp_path, caplog):
+    months = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01" for i in range(36) if i not in (13, 14, 30)]
+    path = tmp_path / "gappy.csv"
+    path.write_text("date,value\n" + "".join(f"{m},{i}\n" for i, m in enumerate(months)))
+    with caplog.at_level("WARNING"):
+        series = load_series_csv(path)
+    assert len(series.values) == 33 and "2 gap(s)" in series.source and "first after 2001-01-01" in series.source
+    assert "Fill the missing dates" in caplog.text
+    assert len(date_gaps(np.array(months[:12], dtype="datetime64[D]"))) == 0  # 28-31 day months are no gap
+    business_days = np.array([d for d in np.arange("2024-01-01", "2024-03-01", dtype="datetime64[D]")
+                              if np.is_busday(d)])
+    assert len(date_gaps(business_days)) == 0  # weekends are the spacing, not gaps
 
 
 def test_errors_match_hand_computed_values():

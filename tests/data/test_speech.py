@@ -69,6 +69,21 @@ def test_log_mel_shapes_and_normalisation():
         log_mel(audio[:100], FeatureSpec(stack=4))
 
 
+def test_other_sample_rates_are_resampled_and_empty_clips_refused(tmp_path):
+    import librosa
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    stereo = rng.uniform(-0.5, 0.5, (8000, 2)).astype(np.float32)  # 1 s at 8 kHz
+    soundfile.write(tmp_path / "phone.wav", stereo, 8000, subtype="FLOAT")
+    audio = read_audio(tmp_path / "phone.wav")
+    assert len(audio) == 16000
+    np.testing.assert_allclose(audio, librosa.resample(stereo.mean(axis=1), orig_sr=8000, target_sr=16000), atol=1e-6)
+    soundfile.write(tmp_path / "empty.wav", np.zeros((0, 1), dtype=np.float32), 16000)
+    with pytest.raises(InputError, match="holds no samples"):
+        read_audio(tmp_path / "empty.wav")
+
+
 def test_bad_audio_and_transcript_folders_are_clear_errors(tmp_path):
     (tmp_path / "fake.wav").write_text("not audio")
     with pytest.raises(InputError, match="is not audio soundfile can read"):

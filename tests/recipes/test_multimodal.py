@@ -75,3 +75,59 @@ def test_fused_beats_both_single_modalities(multimodal_run):
     assert "test accuracy: image-only model" in report and "test accuracy: text-only model" in report
     model = json.loads((multimodal_run / "model.json").read_text())
     assert model["task"] == "multimodal-classification"
+
+
+def test_predict_reads_an_image_file_with_its_caption(multimodal_run, tmp_path):
+    from PIL import Image
+
+    from shendu.data.digits import load_digits_arrays
+    from shendu.train.loading import load_run
+
+    images, labels = load_digits_arrays()
+    index = [5, 17, 42]
+    paths = []
+    for i in index:
+        ink = (255 - np.round(images[i] * 255)).astype(np.uint8)  # dark ink on white paper, 4x larger
+        paths.append(tmp_path / f"digit{i}.png")
+        Image.fromarray(ink).resize((32, 32), Image.Resampling.NEAREST).save(paths[-1])
+    result = run_cli("predict", str(multimodal_run), *map(str, paths), "--caption", "an even number", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    predictions = json.loads(result.stdout)
+    # the same pairs built by hand: the caption's 1- and 2-grams set in the saved vocabulary, then the pixels
+    vocabulary = json.loads((multimodal_run / "model.json").read_text())["input"]["text_vocabulary"]
+    text = np.zeros(len(vocabulary), dtype=np.float32)
+    for gram in ("an", "even", "number", "an even", "even number"):
+        text[vocabulary.index(gram)] = 1
+    pixels = np.round(images[index] * 255).reshape(len(index), -1).astype(np.float32) / 255
+    x = torch.from_numpy(np.concatenate([np.tile(text, (len(index), 1)), pixels], axis=1))
+    model = load_run(multimodal_run).model
+    with torch.no_grad():
+        fused = torch.softmax(model(x), dim=1)
+        image_only = torch.softmax(model.branch_logits["image"], dim=1)
+    for p, f, im in zip(predictions, fused, image_only, strict=True):
+        assert p["top"][0]["label"] == str(int(f.argmax()))
+        assert abs(p["top"][0]["probability"] - float(f.max())) < 1e-4
+        assert p["image_only"]["label"] == str(int(im.argmax())) and p["caption"] == "an even number"
+        assert p["caption_words_known"] == 3 and "text_only" in p
+    # the text-only model sees the same caption three times: the same answer each time
+    assert len({json.dumps(p["text_only"]) for p in predictions}) == 1
+    table = run_cli("predict", str(multimodal_run), str(paths[0]), "--caption", "either a zebra or a moon")
+    assert table.returncode == 0 and "caption words the model knows: 3" in table.stdout  # either, a, or
+
+
+def test_predict_refuses_pairs_it_cannot_read(multimodal_run, tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "d.png"
+    Image.new("L", (8, 8)).save(image)
+    (tmp_path / "notes.txt").write_text("not an image")
+    cases = [
+        ((str(image),), "add --caption TEXT"),
+        ((str(image), str(image), str(image), "--caption", "a", "--caption", "b"), "got 2 captions for 3 images"),
+        ((str(image), "--caption", "  "), "a --caption is empty"),
+        ((str(tmp_path / "notes.txt"), "--caption", "an odd number"), "notes.txt"),
+    ]
+    for args, message in cases:
+        result = run_cli("predict", str(multimodal_run), *args)
+        output = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode == 2 and "Traceback" not in output and message in output, output

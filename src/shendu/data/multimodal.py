@@ -14,12 +14,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shendu.data.base import ArrayDataset, DataBundle
+from shendu.data.base import ArrayDataset, DataBundle, ImageSpec
 from shendu.data.digits import DIGIT_LABELS, load_digits_arrays
 from shendu.data.speech import DIGITS
 from shendu.data.splits import stratified_split
 
 PRIMES = {2, 3, 5, 7}
+# What predict does to a user's picture: grayscale, 8x8, pixels in [0, 1] (the pairs' own scale),
+# dark-ink-on-white drawings inverted to the white-on-black digits.
+IMAGE_SPEC = ImageSpec(channels=1, height=8, width=8, mean=(0.0,), std=(1.0,), invert="auto")
+
+
+def caption_vectorizer(vocabulary: list[str] | None = None):
+    """The captions' features: a binary bag of lower-cased 1- and 2-grams of words (scikit-learn's
+    CountVectorizer); with ``vocabulary`` (a run's saved one), ready to transform without fitting."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"[a-z]+", vocabulary=vocabulary)
 
 
 def caption(digit: int, rng: np.random.Generator) -> str:
@@ -76,14 +87,12 @@ def multimodal_bundle(per_image: int = 4, noise: float = 0.15, test_size: int = 
                       seed: int = 0) -> DataBundle:
     """Caption bag-of-words (scikit-learn CountVectorizer, 1- and 2-grams, fitted on the training
     captions) followed by the 64 pixels: one feature vector per pair."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     images, labels = load_digits_arrays()
     split = stratified_split(labels, test_size=test_size, val_size=val_size, seed=seed)
     rng = np.random.default_rng(seed)
     parts = {name: make_pairs(images[index], labels[index], per_image, noise, rng)
              for name, index in (("train", split.train), ("val", split.val), ("test", split.test))}
-    vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"[a-z]+")
+    vectorizer = caption_vectorizer()
     vectorizer.fit(parts["train"].texts)
     vocabulary = [str(v) for v in vectorizer.get_feature_names_out()]
     datasets = {}
@@ -102,6 +111,6 @@ def multimodal_bundle(per_image: int = 4, noise: float = 0.15, test_size: int = 
                 f"noise (std {noise}), and a caption with one clue, e.g. {'; '.join(examples)}"),
         checksum=digest.hexdigest(),
         input_spec={"kind": "multimodal", "text_vocabulary": vocabulary, "text_dim": len(vocabulary),
-                    "image_shape": [8, 8]},
+                    "image_shape": [8, 8], "image": IMAGE_SPEC.to_dict()},
         extra={"pairs": {k: len(v.labels) for k, v in parts.items()}},
     )

@@ -11,6 +11,7 @@ on the training part only.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ import torch
 from torch.utils.data import Dataset
 
 from shendu.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 SERIES = ("co2", "sunspots")
 STOCK_SYMBOLS = ("AAPL", "AMZN", "GOOG", "IBM", "MSFT")
@@ -102,13 +105,34 @@ def load_series_csv(path: Path | str, date_column: str = "date", value_column: s
     for what, column, bad in (("date", date_column, dates.isna()), ("number", value_column, values.isna())):
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"--data {path}: row {row + 2} has {column}={frame[column].iloc[row]!r}, not a {what}; "
-                            "fix or drop that row.")
+            cell = frame[column].iloc[row]
+            found = f"an empty cell in {column}" if pd.isna(cell) else f"{column}={cell!r}"
+            raise DataError(f"--data {path}: row {row + 2} has {found}, not a {what}; fill it "
+                            "(e.g. with the previous value) or drop that row.")
     order = np.argsort(dates.to_numpy(), kind="stable")
     dates, values = dates.to_numpy()[order], values.to_numpy(np.float64)[order]
     if len(np.unique(dates)) != len(dates):
         raise DataError(f"--data {path}: some dates appear twice in {date_column}; one value per date is expected.")
-    return Series(values, dates, value_column, "", f"CSV {path.resolve()} ({len(values)} rows)", period=period)
+    source = f"CSV {path.resolve()} ({len(values)} rows)"
+    gaps = date_gaps(dates)
+    if len(gaps):
+        first = str(dates[gaps[0]])[:10]
+        note = (f"{len(gaps)} gap(s) longer than 1.5x the usual spacing between dates (the first after {first}); "
+                "the rows are read as consecutive steps")
+        logger.warning("--data %s: %s. Fill the missing dates first if the steps must be equal.", path, note)
+        source += f"; {note}"
+    return Series(values, dates, value_column, "", source, period=period)
+
+
+def date_gaps(dates: np.ndarray) -> np.ndarray:
+    """Indices ``i`` where the step from ``dates[i]`` to ``dates[i + 1]`` is over 1.5x the median
+    step: missing months in a monthly series. A business-day series' weekends (3 days against a
+    median of 1) count too, unless most steps are that irregular; none for under 3 dates."""
+    if len(dates) < 3:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.diff(dates.astype("datetime64[s]").astype(np.int64))
+    long = steps > 1.5 * np.median(steps)
+    return np.flatnonzero(long) if long.mean() < 0.1 else np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)

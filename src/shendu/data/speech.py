@@ -79,7 +79,8 @@ def log_mel(audio: np.ndarray, spec: FeatureSpec) -> np.ndarray:
 
 def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: float = 60.0,
                data: bytes | None = None) -> np.ndarray:
-    """A wav (or any format libsndfile reads) as mono float32 at ``sample_rate``. ``data``: the
+    """A wav (or any format libsndfile reads) as mono float32 at ``sample_rate``: other rates are
+    resampled (librosa, soxr), channels averaged. ``data``: the
     file's bytes when the caller has read them already (``path`` then only names the clip)."""
     import io
 
@@ -101,6 +102,8 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
     except (RuntimeError, soundfile.LibsndfileError) as exc:
         raise InputError(f"{path} is not audio soundfile can read ({str(exc).splitlines()[0][:120]}); "
                          "pass a .wav file (PCM or float, any sample rate).") from None
+    if len(audio) == 0:
+        raise InputError(f"{path} holds no samples (a zero-length recording); pass a clip with speech in it.")
     audio = audio.mean(axis=1)
     if rate != sample_rate:
         audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate)

@@ -59,7 +59,8 @@ def check_text(text: object, what: str = "TEXT") -> str:
     return text
 
 
-def _key(text: str) -> str:
+def dedup_key(text: str) -> str:
+    """What two texts must share to count as the same review: whitespace runs collapsed, case folded."""
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -71,7 +72,7 @@ def dedup_split(texts: list[str], labels: np.ndarray, test_size: int, val_size: 
     first: dict[str, int] = {}
     conflicting: set[str] = set()
     for i, text in enumerate(texts):
-        key = _key(text)
+        key = dedup_key(text)
         if key in first:
             if labels[first[key]] != labels[i]:
                 conflicting.add(key)

@@ -82,6 +82,7 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) 
         accelerator=cfg.accelerator,
         devices=cfg.devices if cfg.devices == "auto" else int(cfg.devices),
         gradient_clip_val=cfg.gradient_clip_val or None,
+        precision=cfg.precision,
         deterministic="warn",
         logger=TensorBoardLogger(save_dir=str(run.path), name="tb", version="", default_hp_metric=False),
         callbacks=callbacks,
