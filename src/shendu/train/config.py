@@ -47,7 +47,7 @@ class TrainConfig:
         freeze_epochs: fine-tuning: train only the head (``fc``) for this many epochs first.
         engine: ``torch`` (Lightning) or ``scratch`` (the NumPy engine, shendu.scratch).
         precision: passed to ``lightning.Trainer(precision=...)``: ``32-true``, ``bf16-mixed``
-            (autocast to bfloat16 with float32 master weights: about 1.8x faster fine-tuning of
+            (autocast to bfloat16 with float32 master weights: 1.4-1.7x faster fine-tuning steps of
             imdb-minilm on this machine's AVX512-BF16 CPU, see benchmarks/minilm_step.py) or
             ``16-mixed`` (CUDA only). Validation runs in it too; the final test and
             ``shendu evaluate`` always run in float32.
