@@ -17,10 +17,11 @@ TARGET = Target("test_acc", 0.90)
 @dataclass
 class ImdbMiniLMConfig(TextConfig):
     """imdb-minilm settings (see TextConfig): a small learning rate with warm-up (OneCycle),
-    AdamW, as for any BERT fine-tuning. Sized for 2 CPU cores: one epoch over all 17,404
-    training reviews, each cut to its first 64 and last 192 word pieces, in bfloat16 mixed
-    precision (float32 master weights; steps 1.4x faster than float32 at 256 word pieces on
-    this AVX512-BF16 CPU, ``benchmarks/minilm_step.py``). On a GPU, ``--set max_length=512 --epochs 2`` reads more."""
+    AdamW, as for any BERT fine-tuning. Sized for 2 CPU cores (44 min here, 90.40% test
+    accuracy, benchmarks/RESULTS.md): one epoch over all 17,404 training reviews, each cut to
+    its first 64 and last 192 word pieces, in bfloat16 mixed precision (float32 master
+    weights; steps 1.4x faster than float32 at 256 word pieces on this AVX512-BF16 CPU,
+    ``benchmarks/minilm_step.py``). On a GPU, ``--set max_length=512 --epochs 2`` reads more."""
 
     epochs: int = 1
     batch_size: int = 32
