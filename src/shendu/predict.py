@@ -118,12 +118,12 @@ def predict_pairs(loaded: LoadedRun, paths: Sequence[Path | str], captions: Sequ
     images = torch.stack([image_to_tensor(read_image(p), image_spec).reshape(-1) for p in paths])
     vectorizer = caption_vectorizer(list(spec["text_vocabulary"]))
     text = torch.from_numpy(vectorizer.transform(captions).toarray().astype(np.float32))
-    words = set(spec["text_vocabulary"])
+    words, analyze = set(spec["text_vocabulary"]), vectorizer.build_analyzer()
     results = _top_k(loaded, [str(p) for p in paths], torch.cat([text, images], dim=1), top_k)
     branches = getattr(loaded.model, "branch_logits", {})
     for i, (item, caption) in enumerate(zip(results, captions, strict=True)):
         item["caption"] = caption
-        item["caption_words_known"] = len({w for w in vectorizer.build_analyzer()(caption) if " " not in w} & words)
+        item["caption_words_known"] = len({w for w in analyze(caption) if " " not in w} & words)
         for name in ("image", "text"):
             if name in branches:
                 probabilities = torch.softmax(branches[name][i], dim=0)
