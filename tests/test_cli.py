@@ -6,6 +6,8 @@ import json
 import shutil
 
 import numpy as np
+
+import shendu
 from PIL import Image
 
 from shendu.data.digits import load_digits_arrays
@@ -55,13 +57,12 @@ def test_trained_run_folder_holds_the_contract(digits_run):
 
 
 def test_evaluate_rebuilds_the_model_and_reproduces_metrics_exactly(digits_run):
+    from shendu.predict.kinds.classification import evaluate_classifier
     from shendu.recipes import get_recipe
-    from shendu.train.evaluate import evaluate_classifier
-    from shendu.train.loading import load_run
 
-    loaded = load_run(digits_run)
-    recipe = get_recipe(loaded.config["recipe"])
-    task = recipe.make_task(recipe.config_from_dict(loaded.config["config"]))
+    loaded = shendu.load(digits_run)
+    recipe = get_recipe(loaded.config.recipe)
+    task = recipe.make_task(recipe.config_from_dict(loaded.config.config))
     again = evaluate_classifier(loaded.model, task.data.test, 10)
     saved = json.loads((digits_run / "metrics.json").read_text())
     assert again["test_acc"] == saved["test_acc"] and again["test_loss"] == saved["test_loss"]
@@ -88,9 +89,7 @@ def test_predict_reads_a_drawn_digit_png(digits_run, tmp_path):
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
     # predict's image pipeline gives what the model says on the dataset's own tensors
     from shendu.data.digits import digits_bundle
-    from shendu.train.loading import load_run
-
-    model = load_run(digits_run).model
+    model = shendu.load(digits_run).model
     test = digits_bundle().test
     expected = [str(int(model(test[k][0][None]).argmax())) for k in range(12)]
     assert [p["top"][0]["label"] for p in predictions] == expected

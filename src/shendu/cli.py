@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -197,7 +197,7 @@ def train(
                           f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
         result = train_task(task, run, resume=resume is not None)
     if _is_first_process():
-        _print_result(result.metrics, result.run.path, task.kind)
+        _print_result(result.metrics, result.run.path, task.task_kind.headline)
 
 
 def _is_first_process() -> bool:
@@ -205,11 +205,9 @@ def _is_first_process() -> bool:
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
-def _print_result(metrics: dict[str, Any], run_path: Path, kind: str) -> None:
-    from shendu.train.kinds import get_kind
-
+def _print_result(metrics: dict[str, Any], run_path: Path, headline: Callable[[dict[str, Any]], str]) -> None:
     if metrics:
-        console.print(get_kind(kind).headline(metrics))
+        console.print(headline(metrics))
     target = metrics.get("target")
     if target:
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
@@ -223,38 +221,34 @@ def _print_result(metrics: dict[str, Any], run_path: Path, kind: str) -> None:
 
 @app.command()
 def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")]) -> None:
-    """Rebuild RUN's model from model.json + model.safetensors and test it again."""
+    """Test RUN's model again from the run folder alone (its test split rebuilt with the run's own
+    preprocessing, nothing trained) and compare with metrics.json and the data checksum."""
     from rich.progress import Progress
 
-    from shendu.recipes import get_recipe
-    from shendu.runfolder import METRICS
-    from shendu.train.kinds import kind_of_model
-    from shendu.train.loading import load_run
+    from shendu.predict import load
 
     with user_errors():
-        loaded = load_run(run)
-        recipe = get_recipe(str(loaded.config.get("recipe")))
-        try:
-            config = recipe.config_from_dict({**loaded.config.get("config", {}), "progress": False})
-        except (TypeError, ValueError) as exc:
-            raise ShenduError(f"{loaded.run.file('config.json')} does not fit recipe {recipe.name}: {exc}") from None
-        task = recipe.make_task(config)
-        kind = kind_of_model(loaded.spec)
+        predictor = load(run)
         with Progress(console=err_console, transient=True) as bar:
-            job = bar.add_task("evaluating", total=len(task.data.test))  # type: ignore[arg-type]
-            evaluation = kind.evaluate(loaded.model, task.data.test, loaded.labels,
-                                       progress=lambda done, total: bar.update(job, completed=done))
-        metrics = {k: v for k, v in evaluation.items() if k.startswith("test_")}
-        saved = loaded.run.read_json(METRICS) if loaded.run.file(METRICS).is_file() else {}
-    table = Table(title=f"evaluate {loaded.run.path}")
+            job = bar.add_task("evaluating", total=None)
+            evaluation = predictor.evaluate(progress=lambda done, total: bar.update(job, completed=done, total=total))
+    table = Table(title=f"evaluate {predictor.run.path}")
     for column in ("metric", "now", "metrics.json", "same"):
         table.add_column(column)
-    for key, value in metrics.items():
-        old = saved.get(key)
+    for key, value in evaluation.metrics.items():
+        old = evaluation.saved.get(key)
         same = "—" if old is None else ("yes" if old == value else "[red]no[/]")
-        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value),
-                      "—" if old is None else str(old), same)
+        shown = json.dumps(value) if isinstance(value, dict) else f"{value:.6g}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown, "—" if old is None else json.dumps(old) if isinstance(old, dict) else str(old), same)
     console.print(table)
+    if evaluation.data_changed:
+        err_console.print(f"[bold yellow]warning:[/] the test data changed since training: its SHA-256 is "
+                          f"{evaluation.test_sha256[:16]}…, env.json records {evaluation.expected_sha256[:16]}…; "
+                          "the metrics above are on the new data.", highlight=False)
+    elif evaluation.data_changed is None:
+        console.print("test data checksum: not recorded in env.json (a run made before shendu recorded it).")
+    else:
+        console.print(f"test data: the same as in training (SHA-256 {evaluation.test_sha256[:16]}…).")
 
 
 # -- predict ----------------------------------------------------------------------------------
@@ -263,75 +257,29 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
-    inputs: Annotated[list[str], typer.Argument(help="Image files, texts (text models), 'x1,x2' vectors, or a "
-                                                     "series' recent values 'v1,v2,...' (forecasters).")],
-    top_k: Annotated[int, typer.Option("--top-k", "-k", help="How many classes to show.")] = 3,
+    inputs: Annotated[list[str], typer.Argument(help="Image files, texts (text models), 'x1,x2' vectors, a series' "
+                                                     "recent values 'v1,v2,...' or a file (forecasters), audio files.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    score_threshold: Annotated[float, typer.Option(help="Detection: keep boxes scoring at least this.")] = 0.5,
-    save_dir: Annotated[Path | None, typer.Option(help="Detection: where to write images with boxes "
-                                                        "(default RUN/predictions).")] = None,
-    explain: Annotated[int, typer.Option(help="Text with attention: show the N most attended tokens.")] = 0,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", help="Classifiers: how many classes to show (3).")] = None,
+    explain: Annotated[int | None, typer.Option(help="Text with attention: show the N most attended tokens.")] = None,
+    score_threshold: Annotated[float | None, typer.Option(help="Detection: keep boxes scoring at least this (0.5).")] = None,
+    save_dir: Annotated[Path | None, typer.Option(help="Detection: also write each image with its boxes drawn here.")] = None,
     caption: Annotated[list[str] | None, typer.Option(help="Multimodal: the caption read with the images (once for "
                                                            "all, or once per image).")] = None,
 ) -> None:
-    """Classify INPUTS with RUN's model (top classes with probabilities), or, for a detector,
-    find the objects in each image: prints the boxes as JSON and writes the image with them drawn."""
-    from shendu.predict import (
-        detect_images,
-        forecast_values,
-        predict_inputs,
-        predict_pairs,
-        predict_texts,
-        transcribe_files,
-    )
-    from shendu.train.kinds import DETECTION, kind_of_model
-    from shendu.train.loading import load_run
+    """Predict INPUTS with RUN's model: classes with probabilities, sentiment, boxes, a forecast or
+    a transcript, whatever the run's task is (`shendu.load(RUN).predict(INPUTS)`)."""
+    from shendu.predict import load
 
+    options = {"top_k": top_k, "explain": explain, "score_threshold": score_threshold, "save_dir": save_dir,
+               "caption": caption}
     with user_errors():
-        if top_k < 1:
-            raise ShenduError(f"--top-k must be at least 1; got {top_k}.")
-        loaded = load_run(run)
-        if caption and loaded.input_spec.get("kind") != "multimodal":
-            raise ShenduError(f"--caption is for multimodal runs; {run} takes {loaded.input_spec.get('kind')} inputs.")
-        if kind_of_model(loaded.spec) is DETECTION:
-            results = detect_images(loaded, inputs, score_threshold=score_threshold,
-                                    save_dir=save_dir if save_dir is not None else loaded.run.path / "predictions")
-            console.print_json(json.dumps(results))
-            return
-        if loaded.input_spec.get("kind") == "series":
-            console.print_json(json.dumps(forecast_values(loaded, inputs)))
-            return
-        if loaded.input_spec.get("kind") == "audio":
-            results = transcribe_files(loaded, inputs)
-            if as_json:
-                console.print_json(json.dumps(results))
-            else:
-                for item in results:
-                    console.print(f"{item['input']}: [bold]{item['transcript']}[/]")
-            return
-        if loaded.input_spec.get("kind") == "text":
-            results = predict_texts(loaded, inputs, explain=explain)
-            console.print_json(json.dumps(results, ensure_ascii=False))
-            return
-        if loaded.input_spec.get("kind") == "multimodal":
-            results = predict_pairs(loaded, inputs, caption or [], top_k=top_k)
-        else:
-            results = predict_inputs(loaded, inputs, top_k=top_k)
+        predictor = load(run)
+        results = predictor.predict(inputs, **{k: v for k, v in options.items() if v is not None})
     if as_json:
-        console.print_json(json.dumps(results))
-        return
-    for item in results:
-        title = str(item["input"]) + (f" + {item['caption']!r}" if "caption" in item else "")
-        table = Table(title=title)
-        table.add_column("class")
-        table.add_column("probability", justify="right")
-        for entry in item["top"]:
-            table.add_row(entry["label"], f"{entry['probability']:.4f}")
-        console.print(table)
-        if "caption" in item:
-            alone = " · ".join(f"{name.replace('_', '-')} model: {item[name]['label']} ({item[name]['probability']:.4f})"
-                               for name in ("image_only", "text_only") if name in item)
-            console.print(f"{alone} · caption words the model knows: {item['caption_words_known']}")
+        console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+    else:
+        predictor.kind.render(results, console)
 
 
 # -- info -------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_canvas_bundle_pastes_each_split_from_its_own_digits():
 
     bundle = canvas_bundle(train=6, val=2, test=5)
     assert bundle.sizes == {"train": 6, "val": 2, "test": 5} and bundle.labels == [str(d) for d in range(10)]
-    assert bundle.input_spec["kind"] == "image" and bundle.input_spec["channels"] == 1
+    assert bundle.input_spec.kind == "image" and bundle.input_spec.channels == 1
     image, target = bundle.test[0]
     assert image.shape == (1, 96, 96) and image.dtype == torch.float32 and 0 <= image.min() and image.max() <= 1
     assert target["boxes"].dtype == torch.float32 and target["labels"].dtype == torch.int64

@@ -16,7 +16,8 @@ from shendu.data.series import (
 )
 from shendu.errors import DataError
 from shendu.models.series import lstm_forecaster
-from shendu.train.forecast import errors, persistence_forecasts, sarima_forecasts
+from shendu.data.series import sarima_forecasts
+from shendu.predict.kinds.forecast import errors, persistence_forecasts
 
 NO_SEASON = SarimaOrder((1, 1, 0))
 

@@ -24,7 +24,7 @@ from shendu.data.speech import (
 )
 from shendu.errors import DataError, InputError
 from shendu.models.speech import speech_recognizer
-from shendu.train.speech import beam_decode, greedy_decode
+from shendu.predict.kinds.speech import beam_decode, greedy_decode
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (make install installs it)")

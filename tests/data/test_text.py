@@ -144,8 +144,8 @@ def test_text_bundle_trains_the_tokenizer_on_train_only_and_saves_it():
     splits = dedup_split(texts, labels, test_size=8, val_size=4, label_names=["negative", "positive"])
     bundle = text_bundle(splits, "word", vocab_size=100, max_length=16)
     vocab = json.loads(bundle.files["tokenizer.json"])["model"]["vocab"]
-    assert "good" in vocab and bundle.input_spec == {"kind": "text", "tokenizer": "tokenizer.json", "max_length": 16,
-                                                     "vocab_size": len(vocab), "special_tokens": False,
-                                                     "head": None}
+    assert "good" in vocab and bundle.input_spec.to_dict() == {
+        "kind": "text", "schema_version": 1, "tokenizer": "tokenizer.json", "max_length": 16,
+        "vocab_size": len(vocab), "special_tokens": False, "head": None}
     ids, label = bundle.train[0]
     assert ids.dtype == torch.int64 and label.dtype == torch.int64

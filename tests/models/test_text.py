@@ -9,7 +9,6 @@ from shendu.models.text import (
     LSTMClassifier,
     MultiHeadAttention,
     TransformerClassifier,
-    reverse_padded,
 )
 
 
@@ -19,13 +18,6 @@ def _batch(lengths, vocab=50, seed=0):
     for i, n in enumerate(lengths):
         ids[i, :n] = torch.randint(1, vocab, (n,), generator=g)
     return ids
-
-
-def test_reverse_padded_reverses_only_the_real_tokens():
-    ids = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0]])
-    lengths = torch.tensor([3, 2])
-    assert reverse_padded(ids, lengths).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
-    assert torch.equal(reverse_padded(reverse_padded(ids, lengths), lengths), ids)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

@@ -51,7 +51,7 @@ def test_predict_prints_boxes_and_writes_the_drawn_image(det_run, tmp_path):
     canvas = canvas_bundle(train=1, val=1, test=1).test.images[0]
     Image.fromarray(255 - canvas).resize((192, 192)).save(tmp_path / "paper.png")  # dark ink on white, 2x
     result = run_cli("predict", str(det_run), str(tmp_path / "paper.png"), "--score-threshold", "0",
-                     "--save-dir", str(tmp_path / "out"))
+                     "--save-dir", str(tmp_path / "out"), "--json")
     assert result.returncode == 0, result.stderr
     (item,) = json.loads(result.stdout)
     assert item["input"].endswith("paper.png") and item["detections"]

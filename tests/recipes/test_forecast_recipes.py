@@ -40,13 +40,13 @@ def test_evaluate_reproduces_the_metrics(co2_run):
 
 def test_predict_forecasts_from_recent_values(co2_run, tmp_path):
     history = [360 + (i % 12) * 0.5 for i in range(30)]
-    result = run_cli("predict", str(co2_run), ",".join(map(str, history)))
+    result = run_cli("predict", str(co2_run), ",".join(map(str, history)), "--json")
     assert result.returncode == 0, result.stderr
     (item,) = json.loads(result.stdout)
     assert item["horizon"] == 1 and 350 < item["forecast"][0] < 375
     path = tmp_path / "recent.csv"
     path.write_text("date,co2\n" + "".join(f"2001-{i % 12 + 1:02d}-01,{v}\n" for i, v in enumerate(history)))
-    from_file = json.loads(run_cli("predict", str(co2_run), str(path)).stdout)
+    from_file = json.loads(run_cli("predict", str(co2_run), str(path), "--json").stdout)
     assert from_file[0]["forecast"] == pytest.approx(item["forecast"])
     bad = run_cli("predict", str(co2_run), "1,2,3")
     assert bad.returncode != 0 and "at least 24 numbers" in bad.stderr
@@ -67,7 +67,7 @@ def test_stock_lstm_multi_step_on_a_user_csv(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test_horizon"] == 3 and "test_rmse_step1" in metrics and "test_persistence_rmse_step1" in metrics
     assert "target" not in metrics  # a user's series has no documented target
-    (item,) = json.loads(run_cli("predict", str(run), ",".join(f"{p:.3f}" for p in prices[-12:])).stdout)
+    (item,) = json.loads(run_cli("predict", str(run), ",".join(f"{p:.3f}" for p in prices[-12:]), "--json").stdout)
     assert len(item["forecast"]) == 3
 
 

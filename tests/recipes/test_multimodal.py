@@ -38,7 +38,7 @@ def test_bundle_pairs_each_split_from_its_own_images():
     bundle = multimodal_bundle(per_image=2, test_size=100, val_size=50)
     assert bundle.sizes == {"train": 2 * (1797 - 150), "val": 100, "test": 200}
     x, y = bundle.test[0]
-    assert x.shape == (bundle.input_spec["text_dim"] + 64,) and 0 <= int(y) < 10
+    assert x.shape == (bundle.input_spec.text_dim + 64,) and 0 <= int(y) < 10
 
 
 def test_summed_loss_trains_each_model_as_if_alone():
@@ -81,7 +81,7 @@ def test_predict_reads_an_image_file_with_its_caption(multimodal_run, tmp_path):
     from PIL import Image
 
     from shendu.data.digits import load_digits_arrays
-    from shendu.train.loading import load_run
+    from shendu import load as load_run
 
     images, labels = load_digits_arrays()
     index = [5, 17, 42]
@@ -103,7 +103,7 @@ def test_predict_reads_an_image_file_with_its_caption(multimodal_run, tmp_path):
     model = load_run(multimodal_run).model
     with torch.no_grad():
         fused = torch.softmax(model(x), dim=1)
-        image_only = torch.softmax(model.branch_logits["image"], dim=1)
+        image_only = torch.softmax(model.branch("image")(x), dim=1)
     for p, f, im in zip(predictions, fused, image_only, strict=True):
         assert p["top"][0]["label"] == str(int(f.argmax()))
         assert abs(p["top"][0]["probability"] - float(f.max())) < 1e-4

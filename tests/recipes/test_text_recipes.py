@@ -41,7 +41,7 @@ def test_lstm_attention_learns_from_1500_reviews(attention_run):
 
 def test_predict_returns_the_documents_format_and_explains(attention_run):
     result = run_cli("predict", str(attention_run), "A wonderful, moving film with superb acting.",
-                     "Dull, boring and far too long.", "--explain", "3")
+                     "Dull, boring and far too long.", "--explain", "3", "--json")
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
     assert len(items) == 2
@@ -88,7 +88,7 @@ def test_transformer_and_chinese_recipes_train_a_step(tmp_path):
                      "--set", "val_size=50", "--out", str(tmp_path / "zh"), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = (tmp_path / "zh").iterdir()
-    result = run_cli("predict", str(run), "质量还不错，很满意", "--explain", "2")
+    result = run_cli("predict", str(run), "质量还不错，很满意", "--explain", "2", "--json")
     assert result.returncode == 0, result.stderr
     (item,) = json.loads(result.stdout)
     assert item["text"] == "质量还不错，很满意" and len(item["attention"][0]["token"]) == 1  # one character per token
@@ -103,7 +103,7 @@ def test_user_csv_with_its_own_labels(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = (tmp_path / "runs").iterdir()
     assert json.loads((run / "model.json").read_text())["labels"] == ["bad", "good"]
-    result = run_cli("predict", str(run), "loved it, great fun")
+    result = run_cli("predict", str(run), "loved it, great fun", "--json")
     (item,) = json.loads(result.stdout)
     assert "label" in item and "sentiment" not in item  # not a negative/positive model
 
@@ -126,6 +126,6 @@ def test_minilm_fine_tunes_from_the_packaged_weights(tmp_path):
     model = json.loads((run / "model.json").read_text())
     assert model["factory"] == "shendu.models.pretrained:encoder_classifier" and model["input"]["special_tokens"]
     assert "all-MiniLM-L6-v2" in (run / "report.md").read_text()
-    result = run_cli("predict", str(run), "What a film!")
+    result = run_cli("predict", str(run), "What a film!", "--json")
     (item,) = json.loads(result.stdout)
     assert item["sentiment"] in ("negative", "positive")

@@ -2,9 +2,9 @@
 
 import json
 
+from shendu import load as load_run
+from shendu.predict.kinds.classification import evaluate_classifier
 from shendu.recipes import get_recipe
-from shendu.train.evaluate import evaluate_classifier
-from shendu.train.loading import load_run
 from tests.conftest import run_cli
 
 
@@ -43,7 +43,7 @@ def test_a_torch_run_loads_into_the_scratch_twin(digits_run):
     from shendu.scratch import zoo
 
     loaded = load_run(digits_run)
-    twin = zoo.digits_mlp(**loaded.spec["kwargs"])
+    twin = zoo.digits_mlp(**loaded.spec.kwargs)
     twin.load_state_dict(load_file(digits_run / "model.safetensors"), strict=True)
     twin.eval()
     x = np.random.default_rng(0).standard_normal((16, 1, 8, 8)).astype(np.float32)

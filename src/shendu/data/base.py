@@ -2,47 +2,89 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import inspect
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from shendu.data.specs import ImageSpec, InputSpec
+from shendu.errors import RunFolderError
+
+__all__ = ["ArrayDataset", "ArrayImageDataset", "DataBundle", "ImageSpec", "InputSpec", "TestSource",
+           "dataset_checksum"]
+
+_DATA_PREFIX = "shendu.data."
+
 
 @dataclass(frozen=True)
-class ImageSpec:
-    """How a raw image becomes a model input; stored in model.json for predict and serve.
+class TestSource:
+    """How ``shendu evaluate`` rebuilds a run's test split alone, from model.json's ``test_data``.
 
-    Args:
-        channels: 1 for grayscale, 3 for RGB.
-        height, width: input size in pixels.
-        mean, std: per-channel normalisation applied to pixels scaled to [0, 1].
-        invert: ``"auto"`` inverts images whose border is bright (black ink on white paper)
-            so they look like the white-on-black training digits; ``"never"`` does not.
+    ``builder`` names a function in ``shendu.data`` (``"shendu.data.digits:digits_bundle"``),
+    called with ``kwargs`` and, if it takes them, ``spec`` (the run's input spec) and
+    ``run_dir`` (for saved preprocessing such as ``tokenizer.json``). It returns the test
+    dataset, or a DataBundle whose ``test`` is used. Nothing is trained: preprocessing comes
+    from the run folder.
     """
 
-    channels: int
-    height: int
-    width: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    invert: str = "never"
+    builder: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "image", **asdict(self)}
+        return {"builder": self.builder, "kwargs": self.kwargs}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ImageSpec:
-        return cls(
-            channels=int(d["channels"]),
-            height=int(d["height"]),
-            width=int(d["width"]),
-            mean=tuple(float(m) for m in d["mean"]),
-            std=tuple(float(s) for s in d["std"]),
-            invert=str(d.get("invert", "never")),
-        )
+    def build(self, spec: InputSpec, run_dir: Path) -> Dataset:
+        module_name, _, attr = self.builder.partition(":")
+        if not module_name.startswith(_DATA_PREFIX) or not attr:
+            raise RunFolderError(f"model.json `test_data.builder` must name a function in shendu.data as "
+                                 f"'shendu.data.<module>:<function>'; got {self.builder!r}.")
+        try:
+            fn = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            raise RunFolderError(f"model.json names the test-data builder {self.builder!r}, which this version of "
+                                 "shendu does not have. Use the shendu version that trained the run.") from None
+        accepted = inspect.signature(fn).parameters
+        extra = {k: v for k, v in (("spec", spec), ("run_dir", Path(run_dir))) if k in accepted}
+        try:
+            made = fn(**self.kwargs, **extra)
+        except TypeError as exc:
+            raise RunFolderError(f"model.json `test_data.kwargs` do not fit {self.builder!r}: {exc}.") from None
+        return made.test if isinstance(made, DataBundle) else made
+
+
+def dataset_checksum(dataset: Dataset) -> str:
+    """SHA-256 of every example of ``dataset`` exactly as a model reads it (tensors, arrays,
+    numbers, strings, nested in tuples, lists and dicts): the same split gives the same digest."""
+    digest = hashlib.sha256()
+
+    def feed(item: Any) -> None:
+        if isinstance(item, torch.Tensor):
+            item = item.detach().cpu().numpy()
+        if isinstance(item, np.ndarray):
+            digest.update(str((item.dtype.str, item.shape)).encode())
+            digest.update(np.ascontiguousarray(item).tobytes())
+        elif isinstance(item, dict):
+            for key in sorted(item):
+                digest.update(str(key).encode())
+                feed(item[key])
+        elif isinstance(item, list | tuple):
+            digest.update(b"(")
+            for part in item:
+                feed(part)
+            digest.update(b")")
+        else:
+            digest.update(repr(item).encode())
+
+    for index in range(len(dataset)):  # type: ignore[arg-type]
+        feed(dataset[index])
+    return digest.hexdigest()
 
 
 @dataclass
@@ -62,6 +104,8 @@ class DataBundle:
         extra: recipe-specific facts for the report (sizes, split seed, ...).
         files: text files the run folder must hold to use the model, by name (e.g. the
             ``tokenizer.json`` of a text model); written before the weights.
+        test_source: how ``shendu evaluate`` rebuilds the test split alone (model.json's
+            ``test_data``); ``None``: the run cannot be evaluated from its folder.
     """
 
     train: Dataset
@@ -70,9 +114,10 @@ class DataBundle:
     labels: list[str]
     source: str
     checksum: str
-    input_spec: dict[str, Any]
+    input_spec: InputSpec
     extra: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    test_source: TestSource | None = None
 
     @property
     def sizes(self) -> dict[str, int]:

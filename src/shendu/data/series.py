@@ -11,8 +11,10 @@ on the training part only.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from dataclasses import dataclass
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from shendu.data.base import DataBundle, TestSource
+from shendu.data.specs import SeriesSpec
 from shendu.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -212,6 +216,7 @@ class WindowDataset(Dataset):
         self.origins = np.asarray(origins, dtype=np.int64)
         self.lookback, self.horizon = lookback, horizon
         self.scaled = torch.as_tensor(scaler.transform(series.values), dtype=torch.float32)
+        self.classical: np.ndarray | None = None  # the baseline's forecasts (N, horizon), see sarima_forecasts
 
     def __len__(self) -> int:
         return len(self.origins)
@@ -248,7 +253,83 @@ def series_checksum(series: Series) -> str:
     return digest.hexdigest()
 
 
-def series_spec(series: Series, scaler: Scaler, lookback: int, horizon: int) -> dict[str, Any]:
+def series_spec(series: Series, scaler: Scaler, lookback: int, horizon: int) -> SeriesSpec:
     """model.json's ``input``: how predict turns the last ``lookback`` values into a forecast."""
-    return {"kind": "series", "name": series.name, "unit": series.unit, "lookback": lookback, "horizon": horizon,
-            "mean": scaler.mean, "std": scaler.std, "log": scaler.log}
+    return SeriesSpec(name=series.name, unit=series.unit, lookback=lookback, horizon=horizon, mean=scaler.mean,
+                      std=scaler.std, log=scaler.log)
+
+
+def load_series(source: dict[str, Any]) -> Series:
+    """``{"shipped": "co2"}``, ``{"stock": "MSFT"}`` or ``{"csv": path, "date_column": ..., "value_column": ...}``."""
+    if "csv" in source:
+        return load_series_csv(source["csv"], source.get("date_column", "date"), source.get("value_column", "value"))
+    if "stock" in source:
+        return load_stock(source["stock"])
+    return load_shipped_series(source["shipped"])
+
+
+def sarima_forecasts(dataset: WindowDataset, order: SarimaOrder) -> np.ndarray:
+    """The classical baseline: SARIMA fitted once on the values before the test part (training and
+    validation), then filtered without refitting over the values before each test origin, from
+    which it forecasts ``horizon`` steps: no test target is ever an input."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    values = dataset.series.values
+    fit_end = dataset.split.test_start
+    with warnings.catch_warnings():  # convergence chatter; the fit is reported, not hidden
+        warnings.simplefilter("ignore")
+        fitted = SARIMAX(values[:fit_end], order=order.order, seasonal_order=order.seasonal, trend=order.trend,
+                         enforce_stationarity=False, enforce_invertibility=False).fit(disp=False, maxiter=200)
+        full = fitted.apply(values)  # same parameters, filtered over the whole series
+        out = np.empty((len(dataset), dataset.horizon))
+        for i, t in enumerate(dataset.origins):
+            # dynamic from t: steps t.. use forecasts, not observations, so only values < t are seen
+            out[i] = full.get_prediction(start=int(t), end=int(t) + dataset.horizon - 1, dynamic=True).predicted_mean
+    return out
+
+
+BASELINES_FILE = "baselines.json"
+
+
+def series_bundle(source: dict[str, Any], lookback: int, horizon: int, baseline: SarimaOrder,
+                  val_fraction: float = 0.15, test_fraction: float = 0.15, log: bool = False) -> DataBundle:
+    """Train/val/test windows of a series (:func:`load_series`), scaled with the training part's
+    statistics; the test windows carry the SARIMA baseline's forecasts, which the run folder keeps
+    as ``baselines.json`` so evaluate never refits it. ``extra`` holds the split and the scaler."""
+    series = load_series(source)
+    datasets, split, scaler = window_datasets(series, lookback, horizon, baseline, val_fraction, test_fraction, log)
+    test = datasets["test"]
+    try:
+        test.classical = sarima_forecasts(test, baseline)
+    except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. a series too short for the seasonal order
+        logger.warning("%s could not be fitted (%s); the report leaves it out", baseline.describe(), exc)
+    arguments = {"source": source, "lookback": lookback, "horizon": horizon, "baseline": asdict(baseline),
+                 "val_fraction": val_fraction, "test_fraction": test_fraction}
+    baselines = {"model": baseline.describe(),
+                 "forecasts": None if test.classical is None else test.classical.tolist()}
+    return DataBundle(**datasets, labels=[series.name], source=series.source, checksum=series_checksum(series),
+                      input_spec=series_spec(series, scaler, lookback, horizon),
+                      extra={"series": series, "split": split, "scaler": scaler},
+                      files={BASELINES_FILE: json.dumps(baselines) + "\n"},
+                      test_source=TestSource("shendu.data.series:series_test", arguments))
+
+
+def series_test(spec: SeriesSpec, run_dir: Path, source: dict[str, Any], lookback: int, horizon: int,
+                baseline: dict[str, Any], val_fraction: float, test_fraction: float) -> WindowDataset:
+    """The test windows of :func:`series_bundle`, scaled with the run's saved scaler, with the
+    baseline forecasts saved at training (none are fitted here)."""
+    series = load_series(source)
+    split = chronological_split(len(series.values), val_fraction, test_fraction, lookback, horizon)
+    order = SarimaOrder(tuple(baseline["order"]), tuple(baseline["seasonal"]), baseline["trend"])  # type: ignore[arg-type]
+    test = WindowDataset(series, split, Scaler(spec.mean, spec.std, spec.log), np.arange(split.test_start, split.n - horizon + 1),
+                         lookback, horizon, order)
+    saved = Path(run_dir) / BASELINES_FILE
+    if saved.is_file():
+        forecasts = json.loads(saved.read_text(encoding="utf-8")).get("forecasts")
+        if forecasts is not None and np.shape(forecasts) == (len(test), horizon):
+            test.classical = np.asarray(forecasts, dtype=np.float64)
+        elif forecasts is not None:
+            logger.warning("%s holds %s baseline forecasts, but the test part has %d windows of %d steps; the data "
+                           "changed since training, so the baseline is left out", saved, np.shape(forecasts),
+                           len(test), horizon)
+    return test

@@ -14,9 +14,11 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from shendu.data.base import DataBundle, TestSource
+from shendu.data.specs import AudioSpec, FeatureSpec
 from shendu.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -37,26 +41,6 @@ TEST_VARIANTS = ("m4", "f3")
 SAMPLE_RATE = 16000
 MANIFEST = "manifest.csv"
 TRANSCRIPT_FILES = ("transcripts.tsv", "transcripts.csv", "transcripts.txt")
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """Log-mel features: ``n_mels`` mel bands of ``n_fft``-sample frames every ``hop`` samples at
-    ``sample_rate``; ``stack`` consecutive frames are concatenated (fewer, wider frames for the
-    LSTM); each clip is normalised to zero mean, unit variance per band (per-utterance CMVN)."""
-
-    sample_rate: int = SAMPLE_RATE
-    n_fft: int = 400
-    hop: int = 160
-    n_mels: int = 40
-    stack: int = 2
-
-    @property
-    def dim(self) -> int:
-        return self.n_mels * self.stack
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def log_mel(audio: np.ndarray, spec: FeatureSpec) -> np.ndarray:
@@ -84,7 +68,6 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
     file's bytes when the caller has read them already (``path`` then only names the clip)."""
     import io
 
-    import librosa
     import soundfile
 
     path = Path(path)
@@ -104,10 +87,16 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
                          "pass a .wav file (PCM or float, any sample rate).") from None
     if len(audio) == 0:
         raise InputError(f"{path} holds no samples (a zero-length recording); pass a clip with speech in it.")
-    audio = audio.mean(axis=1)
-    if rate != sample_rate:
-        audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate)
-    return audio
+    return resample(audio.mean(axis=1), rate, sample_rate)
+
+
+def resample(audio: np.ndarray, rate: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Mono ``audio`` at ``rate`` Hz -> float32 at ``sample_rate`` (librosa, soxr)."""
+    if rate == sample_rate:
+        return audio.astype(np.float32, copy=False)
+    import librosa
+
+    return librosa.resample(audio, orig_sr=rate, target_sr=sample_rate).astype(np.float32, copy=False)
 
 
 # -- the synthesised corpus ------------------------------------------------------------------------
@@ -287,3 +276,84 @@ class SpeechDataset(Dataset):
         targets = torch.cat([t for _, t in batch])
         target_lengths = torch.tensor([len(t) for _, t in batch], dtype=torch.int64)
         return (padded, lengths), (targets, target_lengths)
+
+
+def default_cache() -> str:
+    return os.environ.get("SHENDU_CACHE", str(Path.home() / ".cache" / "shendu"))
+
+
+@contextmanager
+def _progress(show: bool, description: str) -> Iterator[Callable[[int, int], Any] | None]:
+    """A ``(done, total)`` callback drawing a rich progress bar, or ``None`` when ``show`` is off."""
+    if not show:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        job = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(job, completed=done, total=total)
+
+
+def _clips(data: str | None, val_fraction: float, test_fraction: float, corpus: DigitCorpusSpec, cache_dir: str | None,
+           progress: bool) -> tuple[dict[str, list[tuple[Path, str]]], str]:
+    if data is not None:
+        pairs = load_transcript_folder(data)
+        order = np.random.default_rng(corpus.seed).permutation(len(pairs))
+        n_test = max(1, round(len(pairs) * test_fraction))
+        n_val = max(1, round(len(pairs) * val_fraction))
+        parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
+        if len(parts["train"]) == 0:
+            raise DataError(f"--data {data}: {len(pairs)} clips leave none for training.")
+        return ({k: [pairs[i] for i in v] for k, v in parts.items()},
+                f"wav folder {Path(data).resolve()} ({len(pairs)} clips, random split)")
+    with _progress(progress, "espeak-ng: synthesising clips (cached afterwards)") as report:
+        folder = synthesise_digits(Path(cache_dir or default_cache()) / "speech", corpus, progress=report)
+    rows = read_manifest(folder)
+    clips = {split: [(folder / r["file"], r["text"]) for r in rows if r["split"] == split]
+             for split in ("train", "val", "test")}
+    return clips, (f"spoken digit strings synthesised with espeak-ng into {folder}: {len(ACCENTS)} accents x speaker "
+                   f"variants {', '.join(TRAIN_VARIANTS)} (train), {', '.join(VAL_VARIANTS)} (validation), "
+                   f"{', '.join(TEST_VARIANTS)} (test: voices training never hears)")
+
+
+def speech_data(data: str | None = None, val_fraction: float = 0.1, test_fraction: float = 0.1,
+                corpus: dict[str, Any] | None = None, cache_dir: str | None = None, n_mels: int = 40, stack: int = 2,
+                beam: int = 8, progress: bool = False, spec: AudioSpec | None = None) -> DataBundle | SpeechDataset:
+    """Log-mel datasets of the clips: a wav folder ``data`` split at random, or the synthesised
+    digit corpus (``corpus``: a DigitCorpusSpec's fields) cached under ``cache_dir``.
+
+    With ``spec`` (a run's saved AudioSpec: ``shendu evaluate``), only the test clips are read,
+    with the run's features and alphabet, and their dataset is returned.
+    """
+    corpus_spec = DigitCorpusSpec(**(corpus or {}))
+    clips, source = _clips(data, val_fraction, test_fraction, corpus_spec, cache_dir, progress)
+    if spec is not None:
+        features, alphabet, beam, clips = spec.features, spec.alphabet, spec.beam, {"test": clips["test"]}
+    else:
+        features = FeatureSpec(n_mels=n_mels, stack=stack)
+        # the output classes: every character of every transcript (a fixed character set, as in any
+        # ASR recipe; no test *audio* is involved, and a test character training never saw stays learnable)
+        alphabet = build_alphabet([t for pairs in clips.values() for _, t in pairs])
+    digest = hashlib.sha256()
+    datasets = {}
+    for split, pairs in clips.items():
+        arrays = []
+        with _progress(progress, f"log-mel features ({split})") as report:
+            for i, (path, text) in enumerate(pairs):
+                raw = path.read_bytes()  # read once: hashed for env.json, then decoded
+                digest.update(raw)
+                digest.update(text.encode("utf-8"))
+                arrays.append(log_mel(read_audio(path, features.sample_rate, data=raw), features))
+                if report is not None:
+                    report(i + 1, len(pairs))
+        datasets[split] = SpeechDataset(arrays, [t for _, t in pairs], alphabet, beam=beam)
+    if spec is not None:
+        return datasets["test"]
+    arguments = {"data": data, "val_fraction": val_fraction, "test_fraction": test_fraction, "corpus": asdict(corpus_spec),
+                 "cache_dir": cache_dir}
+    return DataBundle(
+        **datasets, labels=list(alphabet), source=source, checksum=digest.hexdigest(),
+        input_spec=AudioSpec(features=features, alphabet=alphabet, beam=beam),
+        test_source=TestSource("shendu.data.speech:speech_data", arguments),
+    )

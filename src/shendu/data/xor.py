@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shendu.data.base import ArrayDataset, DataBundle
+from shendu.data.base import ArrayDataset, DataBundle, TestSource
+from shendu.data.specs import VectorSpec
 from shendu.data.splits import array_checksum
 
 XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -20,5 +21,6 @@ def xor_bundle() -> DataBundle:
         labels=["0", "1"],
         source="the XOR truth table: (0,0)->0, (0,1)->1, (1,0)->1, (1,1)->0",
         checksum=array_checksum(XOR_INPUTS, XOR_TARGETS),
-        input_spec={"kind": "vector", "features": 2},
+        input_spec=VectorSpec(features=2),
+        test_source=TestSource("shendu.data.xor:xor_bundle"),
     )

@@ -6,16 +6,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from shendu.models.text import reverse_padded
+from shendu.models.recurrent import PaddedLSTM
 
 
 class SpeechRecognizer(nn.Module):
     """``(features (B, T, F), lengths (B,)) -> log-probabilities (B, T, classes)``.
 
-    The BiLSTM runs each direction as its own ``nn.LSTM`` over the right-padded batch, the
-    backward one on each clip reversed within its length (as the text LSTMs do: what packed
-    sequences give, ~3x faster on CPU), so a clip's output does not depend on the padding of
-    the batch it sits in.
+    The BiLSTM is a :class:`~shendu.models.recurrent.PaddedLSTM` over the right-padded batch
+    (what ``nn.LSTM`` gives on packed sequences, without packing), so a clip's output does not
+    depend on the padding of the batch it sits in. Its layers are this model's
+    ``forward_layers`` and ``backward_layers``, the names of the weights in trained run folders.
     """
 
     def __init__(self, input_dim: int = 80, num_classes: int = 16, mlp_dim: int = 256, hidden_size: int = 128,
@@ -25,23 +25,19 @@ class SpeechRecognizer(nn.Module):
             nn.Linear(input_dim, mlp_dim), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(mlp_dim, mlp_dim), nn.ReLU(), nn.Dropout(dropout),
         )
-        sizes = [mlp_dim] + [2 * hidden_size] * (num_layers - 1)
-        self.forward_layers = nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
-        self.backward_layers = nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
-        self.dropout = nn.Dropout(dropout)
+        lstm = PaddedLSTM(mlp_dim, hidden_size, num_layers, bidirectional=True, dropout=dropout)
+        # lstm's layers and dropout are registered here, as before PaddedLSTM, so the weights keep
+        # their keys (forward_layers.0.weight_ih_l0, ...); lstm itself stays out of the module tree
+        self.forward_layers, self.backward_layers = lstm.forward_layers, lstm.backward_layers
+        object.__setattr__(self, "lstm", lstm)
+        self.dropout = lstm.dropout
         self.fc = nn.Linear(2 * hidden_size, num_classes)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         x = self.acoustic(features)
         if lengths is None:
             lengths = torch.full((len(x),), x.shape[1], dtype=torch.int64)
-        lengths = lengths.to(x.device)
-        for i, (forward_layer, backward_layer) in enumerate(zip(self.forward_layers, self.backward_layers, strict=True)):
-            if i:
-                x = self.dropout(x)
-            forward_out, _ = forward_layer(x)
-            backward_out, _ = backward_layer(reverse_padded(x, lengths))
-            x = torch.cat([forward_out, reverse_padded(backward_out, lengths)], dim=2)
+        x, _ = self.lstm(x, lengths.to(x.device))  # (B, T, 2 * hidden_size)
         return torch.log_softmax(self.fc(x), dim=-1)
 
 

@@ -3,7 +3,8 @@ the LSTM with attention pooling, and the Transformer built from their MultiHeadA
 TransformerBlock.
 
 Every model finds lengths and masks from ``ids != 0`` itself, so a review gives the same
-logits alone or inside a padded batch (LSTMs read packed sequences; attention masks padding).
+logits alone or inside a padded batch (the LSTMs read each review within its length, see
+:class:`shendu.models.recurrent.PaddedLSTM`; attention masks padding).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 
 import torch
 from torch import nn
+
+from shendu.models.recurrent import PaddedLSTM, reverse_padded
 
 
 def _lengths(ids: torch.Tensor) -> torch.Tensor:
@@ -33,23 +36,13 @@ class AttentionPooling(nn.Module):
         return torch.bmm(weights.unsqueeze(1), outputs).squeeze(1), weights
 
 
-def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse each sequence's first ``lengths[b]`` steps, leaving its padding in place
-    (``(B, T, ...)``; its own inverse)."""
-    steps = torch.arange(x.shape[1], device=x.device)[None, :]
-    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
-    return x.gather(1, index[..., None].expand_as(x)) if x.dim() == 3 else x.gather(1, index)
-
-
 class LSTMClassifier(nn.Module):
     """Embedding -> stacked LSTM -> (last hidden state | attention pooling) -> dense -> logits.
 
-    Each layer is an ``nn.LSTM`` run over the right-padded batch: a forward LSTM's outputs at
-    the real positions never see the padding that follows them, and the backward direction
-    runs on each review reversed within its length (padding still last), so every review
-    gives what a packed sequence would, without packing (whose backward pass is ~3x slower on
-    CPU when lengths differ). The tests check the result against ``nn.LSTM`` on packed
-    sequences with the same weights.
+    The LSTM is a :class:`~shendu.models.recurrent.PaddedLSTM` over the right-padded batch:
+    every review gives what ``nn.LSTM`` on a packed sequence would (the tests check it with
+    the same weights), without packing. Its layers are this model's ``forward_layers`` and
+    ``backward_layers``, the names of the weights in trained run folders.
 
     Args:
         vocab_size: tokenizer vocabulary size (id 0 = padding).
@@ -66,33 +59,22 @@ class LSTMClassifier(nn.Module):
                  dropout: float = 0.3) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        directions = 2 if bidirectional else 1
-        width = hidden_size * directions
-        sizes = [embedding_dim] + [width] * (num_layers - 1)
-        self.forward_layers = nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
-        self.backward_layers = (nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
-                                if bidirectional else None)
+        width = hidden_size * (2 if bidirectional else 1)
+        lstm = PaddedLSTM(embedding_dim, hidden_size, num_layers, bidirectional, dropout)
+        # lstm's layers and dropout are registered here, as before PaddedLSTM, so the weights keep
+        # their keys (forward_layers.0.weight_ih_l0, ...); lstm itself stays out of the module tree
+        self.forward_layers, self.backward_layers = lstm.forward_layers, lstm.backward_layers
+        object.__setattr__(self, "lstm", lstm)
         self.attention = AttentionPooling(width) if attention else None
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = lstm.dropout
         self.fc = nn.Sequential(nn.Linear(width, dense), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dense, num_classes))
         self.last_attention: torch.Tensor | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         lengths = _lengths(ids)
-        x = self.dropout(self.embedding(ids))
-        for i, forward_layer in enumerate(self.forward_layers):
-            if i:
-                x = self.dropout(x)
-            forward_out, _ = forward_layer(x)
-            if self.backward_layers is None:
-                x = forward_out
-            else:
-                backward_out, _ = self.backward_layers[i](reverse_padded(x, lengths))
-                x = torch.cat([forward_out, reverse_padded(backward_out, lengths)], dim=2)
+        x, final = self.lstm(self.dropout(self.embedding(ids)), lengths)  # (B, T, D*H), (B, D*H)
         if self.attention is None:
-            hidden = forward_out.shape[2]
-            last = x[torch.arange(len(ids), device=ids.device), lengths - 1, :hidden]  # forward: end of the review
-            features = last if self.backward_layers is None else torch.cat([last, x[:, 0, hidden:]], dim=1)
+            features = final
         else:
             mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
             features, weights = self.attention(x, mask)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shendu.data.base import ImageSpec
 from shendu.data.detection import CANVAS_MEAN, CANVAS_STD, canvas_bundle, coco_bundle
 from shendu.errors import ShenduError
 from shendu.models.detection import BACKBONES, digit_detector
@@ -48,10 +49,10 @@ class DetectDigitsConfig(TrainConfig):
     split_seed: int = 0
 
 
-def model_kwargs(config: DetectDigitsConfig, spec: dict[str, Any] | None = None, num_classes: int = 10) -> dict[str, Any]:
-    spec = spec or {"channels": 1, "mean": CANVAS_MEAN, "std": CANVAS_STD}
-    return {"num_classes": num_classes, "channels": int(spec["channels"]), "image_size": config.image_size,
-            "mean": list(spec["mean"]), "std": list(spec["std"]), "backbone": config.backbone}
+def model_kwargs(config: DetectDigitsConfig, spec: ImageSpec | None = None, num_classes: int = 10) -> dict[str, Any]:
+    channels, mean, std = (1, CANVAS_MEAN, CANVAS_STD) if spec is None else (spec.channels, spec.mean, spec.std)
+    return {"num_classes": num_classes, "channels": channels, "image_size": config.image_size,
+            "mean": list(mean), "std": list(std), "backbone": config.backbone}
 
 
 def make_task(config: DetectDigitsConfig) -> TrainingTask:
@@ -64,7 +65,7 @@ def make_task(config: DetectDigitsConfig) -> TrainingTask:
                              size=config.image_size, split_seed=config.split_seed)
     else:
         data = coco_bundle(config.data, image_size=config.image_size, split_seed=config.split_seed)
-    if config.backbone == "mobilenet_v3" and data.input_spec["channels"] != 3:
+    if config.backbone == "mobilenet_v3" and data.input_spec.channels != 3:
         raise ShenduError("--set backbone=mobilenet_v3 takes RGB images; the digit canvases are grayscale. "
                           "Use the small backbone, or COCO-style RGB data with --data.")
     return TrainingTask(

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from shendu.data.base import DataBundle
-from shendu.data.series import (
-    SarimaOrder,
-    Series,
-    load_series_csv,
-    series_checksum,
-    series_spec,
-    window_datasets,
-)
-from shendu.errors import ShenduError
+from shendu.data.series import SarimaOrder, series_bundle
 from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
@@ -63,14 +55,9 @@ class ForecastConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("lookback", "horizon", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--set {name}= must be at least 1; got {getattr(self, name)}.")
-        for name in ("val_fraction", "test_fraction"):
-            if not 0 < getattr(self, name) < 0.5:
-                raise ValueError(f"--set {name}= must be between 0 and 0.5; got {getattr(self, name)}.")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--set dropout= must be in [0, 1); got {self.dropout}.")
+        self.require_at_least(1, "lookback", "horizon", "hidden_size", "num_layers")
+        self.require_in(0, 0.5, "val_fraction", "test_fraction", include_low=False)
+        self.require_in(0, 1, "dropout")
         self.sarima_order()
 
     def sarima_order(self) -> SarimaOrder:
@@ -101,10 +88,12 @@ def model_kwargs(config: ForecastConfig) -> dict[str, Any]:
             "horizon": config.horizon, "dropout": config.dropout, "residual": config.residual}
 
 
-def load_user_series(config: ForecastConfig) -> Series:
+def series_source(config: ForecastConfig, shipped: dict[str, str]) -> dict[str, str]:
+    """What :func:`shendu.data.series.load_series` reads: ``--data`` or the recipe's ``shipped`` series."""
     if config.data is None:
-        raise ShenduError("no --data given")
-    return load_series_csv(config.data, config.date_column, config.value_column)
+        return shipped
+    return {"csv": str(Path(config.data).resolve()), "date_column": config.date_column,
+            "value_column": config.value_column}
 
 
 def forecast_metrics(num_outputs: int) -> Any:
@@ -114,28 +103,23 @@ def forecast_metrics(num_outputs: int) -> Any:
     return MetricCollection({"rmse": MeanSquaredError(squared=False)})
 
 
-def make_forecast_task(recipe: Recipe, config: ForecastConfig, series: Series, target: Target | None,
+def make_forecast_task(recipe: Recipe, config: ForecastConfig, source: dict[str, str], target: Target | None,
                        title: str, notes: list[str]) -> TrainingTask:
-    """Windows, scaling fitted on the training part, the LSTM and both baselines."""
+    """Windows, scaling fitted on the training part, the LSTM and both baselines; ``title`` may
+    name ``{series}``."""
     from torch import nn
 
     config.validate()
     order = config.sarima_order()
-    datasets, split, scaler = window_datasets(series, config.lookback, config.horizon, order,
-                                              config.val_fraction, config.test_fraction, config.log)
+    data = series_bundle(source, config.lookback, config.horizon, order, config.val_fraction, config.test_fraction,
+                         config.log)
+    series, split, scaler = data.extra.pop("series"), data.extra.pop("split"), data.extra.pop("scaler")
     dates = series.dates
 
     def when(i: int) -> str:
         return str(dates[min(i, len(dates) - 1)])[:10]
 
-    data = DataBundle(
-        **datasets,
-        labels=[series.name],
-        source=series.source,
-        checksum=series_checksum(series),
-        input_spec=series_spec(series, scaler, config.lookback, config.horizon),
-        extra={"val_start": when(split.val_start), "test_start": when(split.test_start)},
-    )
+    data.extra.update({"val_start": when(split.val_start), "test_start": when(split.test_start)})
     notes = [*notes,
              f"Chronological split of {split.n} values: train {when(0)} to {when(split.val_start - 1)}, validation "
              f"from {when(split.val_start)}, test from {when(split.test_start)} to {when(split.n - 1)}. A window "
@@ -144,12 +128,13 @@ def make_forecast_task(recipe: Recipe, config: ForecastConfig, series: Series, t
              f"{'log-' if scaler.log else ''}values only (no leakage).",
              "Baselines on the same test windows, in the same run: persistence (the last observed value) and "
              f"{order.describe()} from statsmodels, fitted on the training and validation parts and then "
-             "filtered, without refitting, over the values before each test origin.",
+             "filtered, without refitting, over the values before each test origin (its forecasts are kept in "
+             "baselines.json).",
              f"The LSTM forecasts {'the change from the last value' if config.residual else 'the level'} "
              f"of the next {config.horizon} value(s) from the last {config.lookback}."]
     return TrainingTask(
-        recipe=recipe.name, title=title, factory=lstm_forecaster, model_kwargs=model_kwargs(config),
-        data=data, config=config, recipe_config=recipe_config_json(recipe, config),
+        recipe=recipe.name, title=title.format(series=series.name), factory=lstm_forecaster,
+        model_kwargs=model_kwargs(config), data=data, config=config, recipe_config=recipe_config_json(recipe, config),
         target=target if config.data is None else None, notes=notes,
         loss_fn=nn.MSELoss(), metrics=forecast_metrics, kind="forecast",
     )

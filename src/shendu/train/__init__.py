@@ -3,8 +3,7 @@
 from shendu.train.config import TrainConfig
 from shendu.train.finish import FitResult
 from shendu.train.fit import fit
-from shendu.train.loading import LoadedRun, load_run
 from shendu.train.run import train_task
 from shendu.train.task import Target, TrainingTask
 
-__all__ = ["FitResult", "LoadedRun", "Target", "TrainConfig", "TrainingTask", "fit", "load_run", "train_task"]
+__all__ = ["FitResult", "Target", "TrainConfig", "TrainingTask", "fit", "train_task"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
-SCHEDULERS = ("none", "plateau", "onecycle", "cosine", "step")
+from shendu.train.optimizers import OPTIMIZER_CHOICES, SCHEDULER_CHOICES
+
+OPTIMIZERS = tuple(OPTIMIZER_CHOICES)
+SCHEDULERS = tuple(SCHEDULER_CHOICES)
 ENGINES = ("torch", "scratch")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
 
@@ -17,6 +20,22 @@ def _cuda_chosen(accelerator: str) -> bool:
     import torch
 
     return accelerator == "auto" and torch.cuda.is_available()
+
+
+def set_flag(name: str) -> str:
+    """How a setting is given on the command line: ``--set name=``."""
+    return f"--set {name}="
+
+
+def option_flag(name: str) -> str:
+    """A setting with an option of its own: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def _interval(low: float, high: float, include_low: bool, include_high: bool) -> str:
+    if not include_low and not include_high:
+        return f"between {low} and {high}"
+    return f"in {'[' if include_low else '('}{low}, {high}{']' if include_high else ')'}"
 
 
 @dataclass
@@ -75,10 +94,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""
-        if self.epochs < 1:
-            raise ValueError(f"--epochs must be at least 1; got {self.epochs}.")
-        if self.batch_size < 1:
-            raise ValueError(f"--batch-size must be at least 1; got {self.batch_size}.")
+        self.require_at_least(1, "epochs", "batch_size", flag=option_flag)
         if not self.lr > 0:
             raise ValueError(f"--lr must be positive; got {self.lr}.")
         if self.optimizer not in OPTIMIZERS:
@@ -94,6 +110,29 @@ class TrainConfig:
                              "computes in NumPy float32/float64 (leave precision at 32-true).")
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"--scheduler must be one of {', '.join(SCHEDULERS)}; got {self.scheduler!r}.")
+
+    def require_at_least(self, low: float, *names: str, unit: str = "",
+                         flag: Callable[[str], str] = set_flag) -> None:
+        """Raise ValueError for the first of the fields ``names`` whose value is below ``low``:
+        ``--set beam= must be at least 1; got 0.`` (``unit`` follows ``low``: ``" reviews"``;
+        ``flag`` spells the setting, ``--set name=`` unless it has an option of its own)."""
+        for name in names:
+            value = getattr(self, name)
+            if value < low:
+                raise ValueError(f"{flag(name)} must be at least {low}{unit}; got {value}.")
+
+    def require_in(self, low: float, high: float, *names: str, include_low: bool = True,
+                   include_high: bool = False, flag: Callable[[str], str] = set_flag) -> None:
+        """Raise ValueError for the first of the fields ``names`` outside the interval from ``low``
+        to ``high`` (``[low, high)`` by default): ``--set dropout= must be in [0, 1); got 1.``;
+        an open interval reads ``--set val_fraction= must be between 0 and 0.5; got 0.``"""
+        for name in names:
+            value = getattr(self, name)
+            above = value >= low if include_low else value > low
+            below = value <= high if include_high else value < high
+            if not (above and below):
+                raise ValueError(f"{flag(name)} must be {_interval(low, high, include_low, include_high)}; "
+                                 f"got {value}.")
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

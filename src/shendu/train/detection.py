@@ -16,21 +16,13 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
 from torchmetrics import MeanMetric
-from torchmetrics.detection import MeanAveragePrecision
 
-from shendu.data.detection import detection_collate
+from shendu.predict.kinds.detection import mean_average_precision
 from shendu.train.config import TrainConfig
 from shendu.train.module import build_optimizer, build_scheduler
 
 LOSS_PARTS = ("loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg")
-EVAL_BATCH_SIZE = 32
-
-
-def mean_average_precision(sync: bool = True) -> MeanAveragePrecision:
-    """COCO mAP over IoU 0.5:0.95, and at 0.5 and 0.75 (pycocotools backend), per class too."""
-    return MeanAveragePrecision(iou_type="bbox", class_metrics=True, sync_on_compute=sync)
 
 
 @contextlib.contextmanager
@@ -103,42 +95,3 @@ class DetectionModule(L.LightningModule):
         optimizer = build_optimizer([p for p in self.model.parameters() if p.requires_grad], self.config)
         scheduler = build_scheduler(optimizer, self.config, self.steps_per_epoch)
         return optimizer if scheduler is None else {"optimizer": optimizer, "lr_scheduler": scheduler}
-
-
-@torch.no_grad()
-def evaluate_detector(model: nn.Module, dataset: Dataset, labels: list[str], device: str | torch.device = "cpu",
-                      batch_size: int = EVAL_BATCH_SIZE, progress: Any = None, keep: int = 16) -> dict[str, Any]:
-    """Test a detector: ``test_map_50``, ``test_map`` (@[.5:.95]), ``test_map_75``,
-    ``test_mar_100``, per-class AP@[.5:.95] (``test_ap_per_class``), ``test_samples`` and
-    ``test_objects``; plus ``predictions``/``targets`` of the first ``keep`` images (for pictures).
-    """
-    model = model.to(device).eval()
-    metric = mean_average_precision(sync=False)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=getattr(dataset, "collate_fn", detection_collate))
-    kept_predictions: list[dict[str, torch.Tensor]] = []
-    kept_targets: list[dict[str, torch.Tensor]] = []
-    seen = objects = 0
-    for images, targets in loader:
-        detections = [{k: v.cpu() for k, v in d.items()} for d in model([im.to(device) for im in images])]
-        metric.update(detections, targets)
-        room = max(0, keep - len(kept_predictions))
-        kept_predictions += detections[:room]
-        kept_targets += targets[:room]
-        seen += len(images)
-        objects += sum(len(t["labels"]) for t in targets)
-        if progress is not None:
-            progress(seen, len(dataset))  # type: ignore[arg-type]
-    result = metric.compute()
-    per_class = {labels[int(c)]: round(float(ap), 6)
-                 for c, ap in zip(result["classes"].reshape(-1), result["map_per_class"].reshape(-1), strict=True)}
-    return {
-        "test_map_50": float(result["map_50"]),
-        "test_map": float(result["map"]),
-        "test_map_75": float(result["map_75"]),
-        "test_mar_100": float(result["mar_100"]),
-        "test_ap_per_class": per_class,
-        "test_samples": seen,
-        "test_objects": objects,
-        "predictions": kept_predictions,
-        "targets": kept_targets,
-    }

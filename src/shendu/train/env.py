@@ -10,10 +10,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from shendu.data.base import DataBundle, dataset_checksum
+
 _PACKAGES = ("shendu", "torch", "torchvision", "lightning", "torchmetrics", "numpy", "scikit-learn", "safetensors", "mlxtend")
 
 
-def collect_env(data_checksum: str, data_source: str) -> dict[str, Any]:
+def collect_env(data: DataBundle) -> dict[str, Any]:
+    """The facts of this machine and of ``data``: ``data.sha256`` covers every split as read,
+    ``data.test_sha256`` the test split exactly as the model reads it (what evaluate checks)."""
     import torch
 
     versions = {}
@@ -31,7 +35,7 @@ def collect_env(data_checksum: str, data_source: str) -> dict[str, Any]:
         "cuda": torch.cuda.is_available(),
         "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "packages": versions,
-        "data": {"source": data_source, "sha256": data_checksum},
+        "data": {"source": data.source, "sha256": data.checksum, "test_sha256": dataset_checksum(data.test)},
         "git_commit": _git_commit(),
         "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:]),
     }

@@ -1,8 +1,8 @@
 """The end of every training run, whatever the engine: test, save, describe.
 
-Test metrics are computed by the task kind's evaluation (:mod:`shendu.train.kinds`) on the torch
-model holding the final weights: the same function and model `shendu evaluate` rebuilds from the run folder,
-so metrics.json is reproduced exactly.
+Test metrics are computed by the task kind's evaluation (:mod:`shendu.predict.kinds`) on the torch
+model holding the final weights: the same function and model `shendu evaluate` rebuilds from the run
+folder (model.json's ``test_data`` rebuilds the test split), so metrics.json is reproduced exactly.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from torch import nn
 
 from shendu.models import factory_path
+from shendu.plots import plot_curves
+from shendu.predict.predictor import ModelSpec
 from shendu.runfolder import CURVES, METRICS, MODEL, REPORT, RunFolder
-from shendu.train.kinds import get_kind
-from shendu.train.plots import plot_curves
 from shendu.train.report import render_report
 from shendu.train.task import TrainingTask
 
@@ -38,8 +38,8 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     metrics.json is written after the weights: a run folder with metrics.json is complete.
     """
     model = model.cpu().eval()
-    kind = get_kind(task.kind)
-    evaluation = kind.evaluate(model, task.data.test, task.data.labels)
+    kind, spec = task.task_kind, task.data.input_spec
+    evaluation = kind.evaluate(model, task.data.test, task.data.labels, spec)
     metrics = {k: v for k, v in evaluation.items() if k.startswith("test_")}
     epoch_seconds = [r["seconds"] for r in history]
     total = sum(epoch_seconds)
@@ -58,18 +58,13 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     for name, text in task.data.files.items():  # e.g. tokenizer.json: predict must tokenise as training did
         run.write_text(name, text)
     sha = run.save_weights(model.state_dict(), metadata={"format": "pt"})
-    run.write_json(MODEL, {
-        "factory": factory_path(task.factory),
-        "kwargs": task.model_kwargs,
-        "task": kind.task_name(task.data.input_spec),
-        "labels": task.data.labels,
-        "input": task.data.input_spec,
-        "weights_sha256": sha,
-        "num_parameters": num_parameters,
-    })
+    run.write_json(MODEL, ModelSpec(
+        factory=factory_path(task.factory), kwargs=task.model_kwargs, task=kind.task, labels=task.data.labels,
+        input=spec, weights_sha256=sha, num_parameters=num_parameters, test_data=task.data.test_source,
+    ).to_dict())
     run.write_json(METRICS, metrics)
-    plot_curves(history, run.file(CURVES), title=f"{task.recipe}: {task.title}", metric=kind.curve)
-    pictures = kind.pictures(task, run, evaluation)
+    plot_curves(history, run.file(CURVES), title=f"{task.recipe}: {task.title}", metric=task.train_kind.curve)
+    pictures = kind.pictures(task.data.test, evaluation, task.data.labels, spec, run.path)
     run.write_text(REPORT, render_report(task, metrics, history, env, num_parameters, pictures))
     log.info("run %s: %s", run.path, {k: v for k, v in metrics.items() if k.startswith("test_") and isinstance(v, float)})
     return metrics

@@ -20,7 +20,6 @@ from shendu.train.callbacks import FreezeBackbone, HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
-from shendu.train.kinds import get_kind
 from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
                 f"Cannot resume {run.path}: it has no {ckpt_path.relative_to(run.path)} (the run "
                 "stopped before its first epoch ended). Train again with `shendu train`."
             )
-    env = collect_env(task.data.checksum, task.data.source)
+    env = collect_env(task.data)
     if rank_zero_only.rank == 0:  # with several devices, only the first process writes
         if not resume:
             run.write_json(CONFIG, task.recipe_config)
@@ -122,7 +121,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     if task.init_weights is not None:
         load_partial(model, task.init_weights)
     train_loader, val_loader = make_loaders(task)
-    kind = get_kind(task.kind)
+    kind = task.train_kind
     module = kind.make_module(task, model, len(train_loader))
     history = HistoryCallback(run.file(HISTORY), columns=kind.history_columns)
     trainer = build_trainer(task, run, history)

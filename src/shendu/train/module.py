@@ -8,20 +8,12 @@ import lightning as L
 import torch
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import MulticlassAccuracy
 
+from shendu.predict.kinds.classification import classification_metrics
 from shendu.train.config import TrainConfig
 
-
-def classification_metrics(num_classes: int, sync: bool = True) -> MetricCollection:
-    """Top-1 accuracy (micro, the number the documents report).
-
-    ``sync=False`` computes on this process's data only (a single-process evaluation after
-    a multi-device run must not wait for the other processes).
-    """
-    accuracy = MulticlassAccuracy(num_classes=num_classes, average="micro", validate_args=False,
-                                  sync_on_compute=sync)
-    return MetricCollection({"acc": accuracy})
+__all__ = ["SupervisedModule", "classification_metrics"]
+from shendu.train.optimizers import create_optimizer, create_scheduler, lightning_scheduler
 
 
 class SupervisedModule(L.LightningModule):
@@ -88,41 +80,10 @@ class SupervisedModule(L.LightningModule):
 
 
 def build_optimizer(params: Any, config: TrainConfig) -> torch.optim.Optimizer:
-    """The documents' optimizers, by name (SGD, momentum, RMSProp, Adam, AdamW)."""
-    lr, wd = config.lr, config.weight_decay
-    match config.optimizer:
-        case "sgd":
-            return torch.optim.SGD(params, lr=lr, weight_decay=wd)
-        case "momentum":
-            return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
-        case "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
-        case "adam":
-            return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-        case "adamw":
-            return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    raise ValueError(f"unknown optimizer {config.optimizer!r}")
+    """``config.optimizer`` from ``torch.optim`` (see :data:`shendu.train.optimizers.OPTIMIZER_CHOICES`)."""
+    return create_optimizer(torch.optim, params, config)
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int) -> dict | None:
     """A Lightning lr_scheduler config for ``config.scheduler`` (None for ``"none"``)."""
-    match config.scheduler:
-        case "none":
-            return None
-        case "plateau":
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience
-            )
-            return {"scheduler": scheduler, "monitor": "val_loss", "interval": "epoch"}
-        case "onecycle":
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch
-            )
-            return {"scheduler": scheduler, "interval": "step"}
-        case "cosine":
-            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
-            return {"scheduler": scheduler, "interval": "epoch"}
-        case "step":
-            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, config.epochs // 3), gamma=0.1)
-            return {"scheduler": scheduler, "interval": "epoch"}
-    raise ValueError(f"unknown scheduler {config.scheduler!r}")
+    return lightning_scheduler(*create_scheduler(torch.optim, optimizer, config, steps_per_epoch))

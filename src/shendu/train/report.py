@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shendu.train.kinds import get_kind
 from shendu.train.task import TrainingTask
 
 
 def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dict[str, Any]],
                   env: dict[str, Any], num_parameters: int, pictures: list[str] | tuple[str, ...] = ()) -> str:
-    kind = get_kind(task.kind)
     lines = [
         f"# {task.title}",
         "",
@@ -21,7 +19,7 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "",
         "| metric | value |",
         "|---|---|",
-        *(f"| {name} | {value} |" for name, value in kind.result_rows(metrics)),
+        *(f"| {name} | {value} |" for name, value in task.task_kind.report_rows(metrics)),
         f"| epochs run | {metrics['epochs_run']} (weights from epoch {metrics['weights_epoch']}) |",
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
         f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
@@ -45,7 +43,7 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in task.config.to_dict().items() if k != "progress"]
-    columns = kind.history_columns
+    columns = task.train_kind.history_columns
     lines += ["", "![training curves](curves.png)", "",
               "| " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in history:

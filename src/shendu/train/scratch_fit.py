@@ -24,47 +24,13 @@ from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder, atomic_write_bytes
 from shendu.scratch import functional as SF
 from shendu.scratch import optim as scratch_optim
 from shendu.train.callbacks import history_to_csv
-from shendu.train.config import TrainConfig
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
 from shendu.train.fit import make_loaders
+from shendu.train.optimizers import create_optimizer, create_scheduler
 from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
-
-
-def build_scratch_optimizer(params: list, config: TrainConfig) -> scratch_optim.Optimizer:
-    lr, wd = config.lr, config.weight_decay
-    match config.optimizer:
-        case "sgd":
-            return scratch_optim.SGD(params, lr=lr, weight_decay=wd)
-        case "momentum":
-            return scratch_optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
-        case "rmsprop":
-            return scratch_optim.RMSprop(params, lr=lr, weight_decay=wd)
-        case "adam":
-            return scratch_optim.Adam(params, lr=lr, weight_decay=wd)
-        case "adamw":
-            return scratch_optim.AdamW(params, lr=lr, weight_decay=wd)
-    raise ValueError(f"unknown optimizer {config.optimizer!r}")
-
-
-def build_scratch_scheduler(optimizer: Any, config: TrainConfig, steps_per_epoch: int) -> tuple[Any, str]:
-    """The scheduler and when it steps: ``"step"``, ``"epoch"`` or ``"val_loss"``."""
-    sched = scratch_optim.lr_scheduler
-    match config.scheduler:
-        case "none":
-            return None, "epoch"
-        case "plateau":
-            return sched.ReduceLROnPlateau(optimizer, mode="min", factor=config.plateau_factor,
-                                           patience=config.plateau_patience), "val_loss"
-        case "onecycle":
-            return sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch), "step"
-        case "cosine":
-            return sched.CosineAnnealingLR(optimizer, T_max=config.epochs), "epoch"
-        case "step":
-            return sched.StepLR(optimizer, step_size=max(1, config.epochs // 3), gamma=0.1), "epoch"
-    raise ValueError(f"unknown scheduler {config.scheduler!r}")
 
 
 def _as_scratch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[scratch.Tensor, np.ndarray]:
@@ -111,14 +77,14 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
     cfg.validate()
     scratch.manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)  # the DataLoaders' augmentation draws from torch's generator
-    env = collect_env(task.data.checksum, task.data.source)
+    env = collect_env(task.data)
     run.write_json(CONFIG, task.recipe_config)
     run.write_json(ENV, env)
 
     model = task.scratch_factory(**task.model_kwargs)
     train_loader, val_loader = make_loaders(task)
-    optimizer = build_scratch_optimizer(list(model.parameters()), cfg)
-    scheduler, when = build_scratch_scheduler(optimizer, cfg, len(train_loader))
+    optimizer = create_optimizer(scratch_optim, list(model.parameters()), cfg)
+    scheduler, when = create_scheduler(scratch_optim, optimizer, cfg, len(train_loader))
     history: list[dict[str, Any]] = []
     best_loss, best_state, best_epoch, bad_epochs = float("inf"), None, 0, 0
     started = time.perf_counter()

@@ -10,8 +10,10 @@ from torch import nn
 from torchmetrics import MetricCollection
 
 from shendu.data.base import DataBundle
+from shendu.predict.kinds import TaskKind, get_task_kind
+from shendu.predict.kinds.classification import classification_metrics
 from shendu.train.config import TrainConfig
-from shendu.train.module import classification_metrics
+from shendu.train.kinds import TrainKind, get_train_kind
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class TrainingTask:
             e.g. pretrained backbone weights; keys it lacks keep their initialisation.
         scratch_factory: the twin of ``factory`` in ``shendu.scratch.zoo`` (same kwargs and
             state_dict keys), for ``--engine scratch``; ``None`` if the recipe has none.
-        kind: ``classification`` or ``detection`` (see :mod:`shendu.train.kinds`).
+        kind: the training kind (:mod:`shendu.train.kinds`): ``classification``, ``detection``,
+            ``forecast``, ``speech`` or ``multimodal``.
     """
 
     recipe: str
@@ -78,3 +81,13 @@ class TrainingTask:
     scratch_factory: Callable[..., Any] | None = None
     init_weights: dict[str, Any] | None = None
     kind: str = "classification"
+
+    @property
+    def train_kind(self) -> TrainKind:
+        """What training does for this kind (module, history columns, curve)."""
+        return get_train_kind(self.kind)
+
+    @property
+    def task_kind(self) -> TaskKind:
+        """The predict-side task kind of the trained model (evaluate, pictures, report rows)."""
+        return get_task_kind(self.train_kind.task(self.data.input_spec))

@@ -1,0 +1,241 @@
+"""``shendu.load(run) -> Predictor``: one way in to every trained model.
+
+Load once, call many times (the documents' ``SentimentAnalyzer`` / ``ImageClassifier``)::
+
+    import shendu
+    model = shendu.load("runs/imdb-lstm-attention-20261124-101500")
+    model.predict(["A moving film."])[0].to_dict()
+    # {'text': 'A moving film.', 'sentiment': 'positive', 'confidence': 0.97, 'probabilities': {...}}
+
+The Predictor reads the run folder once (model.json, the verified weights, the kind's saved
+preprocessing such as ``tokenizer.json``) and hands every call to the run's task kind
+(:mod:`shendu.predict.kinds`). It needs no trainer and never imports Lightning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from shendu.data.base import TestSource, dataset_checksum
+from shendu.data.specs import InputSpec, input_spec_from_dict
+from shendu.errors import InputError, RunFolderError
+from shendu.predict.kinds import TaskKind, get_task_kind
+from shendu.predict.kinds.base import Result
+from shendu.runfolder import CONFIG, ENV, METRICS, MODEL, RunFolder
+from shendu.typed import from_json
+
+log = logging.getLogger(__name__)
+
+MODEL_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """model.json: how to rebuild the model and read its inputs.
+
+    Args:
+        factory: ``"shendu.models.<module>:<function>"``; ``kwargs`` its keyword arguments.
+        task: the task kind (``image-classification``, ``object-detection``, ...).
+        labels: class names (characters for speech, the series' name for forecasters).
+        input: the typed input spec.
+        weights_sha256: SHA-256 of model.safetensors.
+        num_parameters: the model's parameter count.
+        test_data: how evaluate rebuilds the test split (runs made before it was saved: ``None``).
+    """
+
+    factory: str
+    kwargs: dict[str, Any]
+    labels: list[str]
+    input: InputSpec
+    weights_sha256: str
+    task: str = "image-classification"
+    num_parameters: int = 0
+    test_data: TestSource | None = None
+    schema_version: int = MODEL_SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": self.schema_version, "factory": self.factory, "kwargs": self.kwargs,
+                "task": self.task, "labels": list(self.labels), "input": self.input.to_dict(),
+                "weights_sha256": self.weights_sha256, "num_parameters": self.num_parameters,
+                "test_data": None if self.test_data is None else self.test_data.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "model.json") -> ModelSpec:
+        """Every key type-checked; unknown keys, missing fields and a newer schema refused."""
+        version = d.get("schema_version", 1)
+        if isinstance(version, int) and not isinstance(version, bool) and version > MODEL_SCHEMA_VERSION:
+            raise RunFolderError(f"{where} has schema_version {version}; this shendu reads up to "
+                                 f"{MODEL_SCHEMA_VERSION}. Upgrade shendu to use this run.")
+        raw = from_json(_ModelJson, d, where, RunFolderError)
+        test = None if raw.test_data is None else from_json(TestSource, raw.test_data, f"{where} `test_data`",
+                                                            RunFolderError)
+        return cls(factory=raw.factory, kwargs=raw.kwargs, labels=raw.labels,
+                   input=input_spec_from_dict(raw.input, f"{where} `input`"), weights_sha256=raw.weights_sha256,
+                   task=raw.task, num_parameters=raw.num_parameters, test_data=test, schema_version=raw.schema_version)
+
+
+@dataclass(frozen=True)
+class _ModelJson:
+    factory: str
+    kwargs: dict[str, Any]
+    labels: list[str]
+    input: dict[str, Any]
+    weights_sha256: str
+    task: str = "image-classification"
+    num_parameters: int = 0
+    test_data: dict[str, Any] | None = None
+    schema_version: int = MODEL_SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """config.json: the recipe, the engine and every setting (the recipe checks the settings)."""
+
+    recipe: str
+    engine: str
+    config: dict[str, Any]
+
+
+@dataclass
+class Evaluation:
+    """What :meth:`Predictor.evaluate` measured, next to what training saved.
+
+    Args:
+        metrics: the test metrics now (``test_*``).
+        saved: metrics.json as training wrote it.
+        test_sha256: checksum of the rebuilt test split; ``expected_sha256``: env.json's
+            (``None`` for runs made before it was recorded).
+    """
+
+    metrics: dict[str, Any]
+    saved: dict[str, Any]
+    test_sha256: str
+    expected_sha256: str | None
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def data_changed(self) -> bool | None:
+        """True when the test split differs from the one the run was tested on."""
+        return None if self.expected_sha256 is None else self.test_sha256 != self.expected_sha256
+
+    @property
+    def reproduced(self) -> bool:
+        """Every metric equals metrics.json's exactly."""
+        return all(self.saved.get(k) == v for k, v in self.metrics.items())
+
+
+class Predictor:
+    """A trained model from a run folder, ready to predict and evaluate (see :func:`load`).
+
+    Attributes:
+        run: the run folder; ``spec``: model.json; ``config``: config.json.
+        kind: the task kind that reads inputs, predicts, renders and evaluates.
+        model: the torch module in eval mode; ``state``: what the kind read once (tokenizer...).
+    """
+
+    def __init__(self, run: RunFolder, model: nn.Module, spec: ModelSpec, config: RunConfig, kind: TaskKind) -> None:
+        self.run, self.model, self.spec, self.config, self.kind = run, model, spec, config, kind
+        self.state = kind.prepare(run.path, spec.input)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.spec.labels)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        return self.spec.input
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Recipe, task, inputs, labels, size and the saved test metrics, as a dict."""
+        metrics = self.run.read_json(METRICS) if self.run.file(METRICS).is_file() else {}
+        return {"run": str(self.run.path), "recipe": self.config.recipe, "engine": self.config.engine,
+                "task": self.task, "input": self.spec.input.to_dict(), "labels": self.labels,
+                "num_parameters": self.spec.num_parameters,
+                "metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
+                "options": dict(self.kind.options)}
+
+    def predict(self, inputs: Any, **options: Any) -> list[Result]:
+        """Predict a batch of inputs (one input is a batch of one); see the kind for what it reads.
+
+        ``options`` are the kind's own (``top_k`` for classifiers, ``explain`` for text,
+        ``score_threshold``/``save_dir`` for detectors, ``caption`` for multimodal runs).
+
+        Raises:
+            InputError: an input the model cannot read, or an option this kind does not take.
+        """
+        unknown = sorted(set(options) - set(self.kind.options))
+        if unknown:
+            takes = ", ".join(f"--{o.replace('_', '-')}" for o in self.kind.options) or "no options"
+            raise InputError(f"{', '.join('--' + o.replace('_', '-') for o in unknown)} is not an option of "
+                             f"{self.task} runs; they take {takes}.")
+        if isinstance(inputs, str | Path) or not isinstance(inputs, Sequence):
+            inputs = [inputs]
+        if len(inputs) == 0:
+            raise InputError("predict needs at least one input.")
+        return self.kind.predict(self, list(inputs), **options)
+
+    def evaluate(self, progress: Callable[[int, int], Any] | None = None) -> Evaluation:
+        """Rebuild the test split from model.json's ``test_data`` with the run's own preprocessing
+        (nothing is trained), check it against env.json's checksum, and test the model on it
+        with the same function training used."""
+        if self.spec.test_data is None:
+            raise RunFolderError(f"{self.run.file(MODEL)} has no `test_data` (the run was made before shendu "
+                                 "recorded how to rebuild its test split); train it again to evaluate it.")
+        test = self.spec.test_data.build(self.spec.input, self.run.path)
+        checksum = dataset_checksum(test)
+        env = self.run.read_json(ENV) if self.run.file(ENV).is_file() else {}
+        expected = (env.get("data") or {}).get("test_sha256") if isinstance(env.get("data"), dict) else None
+        if expected is not None and expected != checksum:
+            log.warning("the test split of %s differs from the one it was tested on (SHA-256 %s..., env.json "
+                        "says %s...)", self.run.path, checksum[:12], str(expected)[:12])
+        evaluation = self.kind.evaluate(self.model, test, self.labels, self.spec.input, progress=progress)
+        saved = self.run.read_json(METRICS) if self.run.file(METRICS).is_file() else {}
+        return Evaluation(metrics={k: v for k, v in evaluation.items() if k.startswith("test_")}, saved=saved,
+                          test_sha256=checksum, expected_sha256=expected,
+                          extras={k: v for k, v in evaluation.items() if not k.startswith("test_")})
+
+    def __repr__(self) -> str:
+        return f"Predictor({str(self.run.path)!r}, task={self.task!r}, labels={len(self.labels)})"
+
+
+def read_model_spec(run: RunFolder) -> ModelSpec:
+    return ModelSpec.from_dict(run.read_json(MODEL), str(run.file(MODEL)))
+
+
+def read_run_config(run: RunFolder) -> RunConfig:
+    return from_json(RunConfig, run.read_json(CONFIG), str(run.file(CONFIG)), RunFolderError)
+
+
+def load(run: Path | str) -> Predictor:
+    """Open a run folder, rebuild its model from model.json and load its verified weights.
+
+    Raises:
+        RunFolderError: a missing folder or file, a hand-edited config.json/model.json with a
+            wrong type, unknown key or missing field, weights whose checksum does not match.
+    """
+    from shendu.models import build_model
+
+    folder = RunFolder.open(run)
+    spec = read_model_spec(folder)
+    config = read_run_config(folder)
+    kind = get_task_kind(spec.task, spec.input.kind)
+    model = build_model(spec.factory, spec.kwargs)
+    state = folder.load_weights(expected_sha256=spec.weights_sha256)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise RunFolderError(f"{folder.file('model.safetensors')} does not fit the model that model.json describes "
+                             f"({spec.factory}): {str(exc).splitlines()[0]} Restore the matching files or train "
+                             "again.") from None
+    return Predictor(folder, model.eval(), spec, config, kind)
