@@ -6,10 +6,9 @@ import json
 import shutil
 
 import numpy as np
-
-import shendu
 from PIL import Image
 
+import shendu
 from shendu.data.digits import load_digits_arrays
 from shendu.data.splits import stratified_split
 from tests.conftest import folder_digest, run_cli

@@ -12,11 +12,11 @@ from shendu.data.series import (
     load_series_csv,
     load_shipped_series,
     load_stock,
+    sarima_forecasts,
     window_datasets,
 )
 from shendu.errors import DataError
 from shendu.models.series import lstm_forecaster
-from shendu.data.series import sarima_forecasts
 from shendu.predict.kinds.forecast import errors, persistence_forecasts
 
 NO_SEASON = SarimaOrder((1, 1, 0))

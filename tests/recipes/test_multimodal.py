@@ -80,8 +80,8 @@ def test_fused_beats_both_single_modalities(multimodal_run):
 def test_predict_reads_an_image_file_with_its_caption(multimodal_run, tmp_path):
     from PIL import Image
 
-    from shendu.data.digits import load_digits_arrays
     from shendu import load as load_run
+    from shendu.data.digits import load_digits_arrays
 
     images, labels = load_digits_arrays()
     index = [5, 17, 42]

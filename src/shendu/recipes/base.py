@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from shendu.errors import ShenduError
 from shendu.train.config import TrainConfig
 from shendu.train.task import Target, TrainingTask
 
@@ -45,6 +46,10 @@ class Recipe:
         return sum(p.numel() for p in model.parameters())
 
     def config_from_dict(self, values: dict[str, Any]) -> TrainConfig:
+        """Every value type-checked against the recipe's config (a hand-edited config.json with a
+        wrong type gets a clear message, not a crash deep in training)."""
+        from shendu.typed import from_json
+
         known = {f.name for f in fields(self.config_cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -52,7 +57,10 @@ class Recipe:
                 f"recipe {self.name} has no setting {', '.join(unknown)}; its settings are "
                 f"{', '.join(sorted(known))}."
             )
-        return self.config_cls(**values)
+        try:
+            return from_json(self.config_cls, values, f"recipe {self.name}'s settings")
+        except ShenduError as exc:
+            raise ValueError(str(exc)) from None
 
 
 def recipe_config_json(recipe: Recipe, config: TrainConfig) -> dict[str, Any]:
