@@ -111,3 +111,13 @@ def test_coco_box_outside_its_image_fails_before_a_run_folder_exists(tmp_path):
     assert result.returncode == 2 and "Traceback" not in output
     assert "is not inside its 64x48 image im2.jpg" in output
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_api_equals_cli(det_run, tmp_path):
+    from shendu.data.detection import canvas_bundle
+    from tests.predict.test_predictor import assert_api_matches_cli
+
+    canvas = canvas_bundle(train=1, val=1, test=1).test.images[0]
+    Image.fromarray(255 - canvas).save(tmp_path / "page.png")
+    (item,) = assert_api_matches_cli(det_run, [tmp_path / "page.png"], "--score-threshold", "0.1", score_threshold=0.1)
+    assert "image" not in item  # drawn only with --save-dir

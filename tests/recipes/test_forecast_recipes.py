@@ -93,3 +93,17 @@ def test_the_classical_baseline_follows_the_series():
     assert recipe.default_config().sarima_order().describe() == "SARIMA(1, 1, 1)(0, 1, 1)[12]"
     values["sarima"] = "2,1,0"
     assert recipe.config_from_dict(values).sarima_order().order == (2, 1, 0)
+
+
+def test_api_equals_cli_and_evaluate_fits_no_baseline(co2_run, monkeypatch):
+    import shendu
+    import shendu.data.series as series
+    from tests.predict.test_predictor import assert_api_matches_cli
+
+    history = [360 + (i % 12) * 0.5 for i in range(30)]
+    assert_api_matches_cli(co2_run, [",".join(map(str, history))])
+    assert shendu.load(co2_run).predict([history])[0].forecast == shendu.load(co2_run).predict(
+        ",".join(map(str, history)))[0].forecast
+    monkeypatch.setattr(series, "sarima_forecasts", lambda *a, **k: (_ for _ in ()).throw(AssertionError("refit")))
+    evaluation = shendu.load(co2_run).evaluate()
+    assert evaluation.reproduced and "test_sarima_rmse" in evaluation.metrics

@@ -131,3 +131,15 @@ def test_predict_refuses_pairs_it_cannot_read(multimodal_run, tmp_path):
         result = run_cli("predict", str(multimodal_run), *args)
         output = " ".join((result.stdout + result.stderr).split())
         assert result.returncode == 2 and "Traceback" not in output and message in output, output
+
+
+def test_api_equals_cli_and_evaluate(multimodal_run, tmp_path):
+    from PIL import Image
+
+    import shendu
+    from tests.predict.test_predictor import assert_api_matches_cli
+
+    path = tmp_path / "d.png"
+    Image.new("L", (8, 8), 255).save(path)
+    assert_api_matches_cli(multimodal_run, [path], "--caption", "an odd number", caption=["an odd number"])
+    assert shendu.load(multimodal_run).evaluate().reproduced

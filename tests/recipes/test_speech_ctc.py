@@ -75,3 +75,18 @@ def test_a_user_folder_of_wavs_with_transcripts(tmp_path):
     (folder / "transcripts.tsv").write_text("c0.wav\tyes\nmissing.wav\tno\n")
     bad = run_cli("train", "speech-ctc", "--data", str(folder), "--out", str(tmp_path / "runs"), "--no-progress")
     assert bad.returncode == 2 and "lists missing.wav, which is not in" in bad.stderr
+
+
+def test_api_equals_cli_and_reads_waveforms(speech_run, tmp_path):
+    import shendu
+    from shendu.data.speech import read_audio
+    from tests.predict.test_predictor import assert_api_matches_cli
+
+    run, _ = speech_run
+    clip = tmp_path / "clip.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us+f3", "-w", str(clip), "four nine"], check=True)
+    (item,) = assert_api_matches_cli(run, [clip])
+    predictor = shendu.load(run)
+    waveform = read_audio(clip, 22050)  # another rate: resampled to the model's
+    assert predictor.predict([(waveform, 22050)])[0].greedy.count(" ") == item["greedy"].count(" ")
+    assert predictor.evaluate().reproduced

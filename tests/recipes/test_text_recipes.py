@@ -129,3 +129,22 @@ def test_minilm_fine_tunes_from_the_packaged_weights(tmp_path):
     result = run_cli("predict", str(run), "What a film!", "--json")
     (item,) = json.loads(result.stdout)
     assert item["sentiment"] in ("negative", "positive")
+
+
+def test_api_equals_cli_and_evaluate_trains_no_tokenizer(attention_run, monkeypatch):
+    """shendu.load(...).predict(...) is what `shendu predict --json` prints; evaluating an IMDB run
+    reads its tokenizer.json and never constructs a tokenizer trainer."""
+    import tokenizers.trainers
+
+    import shendu
+    from tests.predict.test_predictor import assert_api_matches_cli
+
+    assert_api_matches_cli(attention_run, ["A moving film.", "Dull."], "--explain", "2", explain=2)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluate constructed a tokenizer trainer")
+
+    for name in ("WordLevelTrainer", "BpeTrainer", "WordPieceTrainer", "UnigramTrainer"):
+        monkeypatch.setattr(tokenizers.trainers, name, refuse)
+    evaluation = shendu.load(attention_run).evaluate()
+    assert evaluation.reproduced and evaluation.data_changed is False

@@ -27,6 +27,12 @@ def test_one_hidden_layer_learns_xor_and_the_report_says_why(tmp_path, engine):
     predicted = run_cli("predict", str(run), "0,0", "0,1", "1,0", "1,1", "--json", "--top-k", "1")
     assert predicted.returncode == 0, predicted.stderr
     assert [p["top"][0]["label"] for p in json.loads(predicted.stdout)] == ["0", "1", "1", "0"]
+    import shendu
+
+    predictor = shendu.load(run)
+    assert [r.to_dict() for r in predictor.predict(["0,0", "0,1", "1,0", "1,1"], top_k=1)] == json.loads(predicted.stdout)
+    assert predictor.predict([[0, 1], (1, 1)], top_k=1)[0].top[0]["label"] == "1"
+    assert predictor.evaluate().reproduced  # the single-layer baseline is not retrained to evaluate
 
 
 def test_hidden_zero_trains_the_single_layer_network(tmp_path):

@@ -139,6 +139,7 @@ class ImageClassification(ClassifierKind):
     test_noun = "test images"
 
     def predict(self, predictor: Predictor, inputs: Sequence[Any], top_k: int = 3) -> list[ClassScores]:
+        check_top_k(top_k)  # options first: a bad option is reported before any input is read
         named = read_images(inputs)
         batch = image_batch([image for _, image in named], predictor.input_spec)  # type: ignore[arg-type]
         return self.scores(predictor, [name for name, _ in named], batch, top_k)
@@ -162,6 +163,7 @@ class VectorClassification(ClassifierKind):
     input_kind = "vector"
 
     def predict(self, predictor: Predictor, inputs: Sequence[Any], top_k: int = 3) -> list[ClassScores]:
+        check_top_k(top_k)
         features = predictor.input_spec.features  # type: ignore[attr-defined]
         rows, names = [], []
         for item in inputs:
