@@ -122,7 +122,7 @@ def test_a_run_folder_without_schema_versions_still_loads(digits_run, tmp_path):
     (run / "model.json").write_text(json.dumps(model))
     predictor = shendu.load(run)
     assert predictor.input_spec.height == 8
-    assert_clear_error(run_cli("evaluate", str(run)), "has no `test_data`".replace("`", ""), "train it again")
+    assert_clear_error(run_cli("evaluate", str(run)), "test_data", "train it again to evaluate it")
 
 
 # -- one place per decision ---------------------------------------------------------------------
