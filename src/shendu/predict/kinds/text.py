@@ -62,9 +62,6 @@ class TextClassification(ClassifierKind):
 
         if isinstance(explain, bool) or not isinstance(explain, int) or explain < 0:
             raise InputError(f"explain (--explain) must be a whole number >= 0; got {explain!r}.")
-        if explain and not hasattr(predictor.model, "last_attention"):
-            raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
-                             "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
         spec: TextSpec = predictor.input_spec  # type: ignore[assignment]
         tokenizer, labels = predictor.state, predictor.labels
         texts = [check_text(t) for t in inputs]
@@ -76,7 +73,11 @@ class TextClassification(ClassifierKind):
             best = int(probabilities.argmax())
             attention = None
             if explain:
-                top = predictor.model.last_attention[0].topk(min(explain, len(ids)))
+                weights = getattr(predictor.model, "last_attention", None)  # set by the forward above
+                if weights is None:
+                    raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
+                                     "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
+                top = weights[0].topk(min(explain, len(ids)))
                 attention = [{"token": tokenizer.id_to_token(int(ids[i])), "weight": round(float(w), 4)}
                              for w, i in zip(top.values, top.indices, strict=True)]
             results.append(TextPrediction(
