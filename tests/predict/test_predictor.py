@@ -65,6 +65,16 @@ def test_evaluate_rebuilds_only_the_test_split_and_checks_the_data(digits_run, t
 
 # -- hand-edited model.json / config.json: exit 2, one paragraph, nothing changed ------------------
 
+def _edited_copy(source: Path, tmp_path: Path, name: str, edit) -> Path:
+    """A copy of run folder ``source`` whose JSON file ``name`` went through ``edit``."""
+    run = tmp_path / "run"
+    shutil.copytree(source, run)
+    content = json.loads((run / name).read_text())
+    edit(content)
+    (run / name).write_text(json.dumps(content))
+    return run
+
+
 MODEL_EDITS = [
     (lambda m: m.update(labels="0123456789"), "`labels` must be a list of strings"),
     (lambda m: m.update(num_parameters="many"), "num_parameters must be a whole number"),
@@ -82,11 +92,7 @@ MODEL_EDITS = [
 
 @pytest.mark.parametrize("edit, message", MODEL_EDITS)
 def test_hand_edited_model_json_is_a_clear_error(digits_run, tmp_path, edit, message):
-    run = tmp_path / "run"
-    shutil.copytree(digits_run, run)
-    model = json.loads((run / "model.json").read_text())
-    edit(model)
-    (run / "model.json").write_text(json.dumps(model))
+    run = _edited_copy(digits_run, tmp_path, "model.json", edit)
     before = folder_digest(run)
     command = "evaluate" if "test_data" in message or "shendu.data" in message else "predict"
     args = [command, str(run)] + (["x.png"] if command == "predict" else [])
@@ -101,11 +107,7 @@ def test_hand_edited_model_json_is_a_clear_error(digits_run, tmp_path, edit, mes
     (lambda c: c.update(notes="x"), "unknown key 'notes'"),
 ])
 def test_hand_edited_config_json_is_a_clear_error(digits_run, tmp_path, edit, message):
-    run = tmp_path / "run"
-    shutil.copytree(digits_run, run)
-    config = json.loads((run / "config.json").read_text())
-    edit(config)
-    (run / "config.json").write_text(json.dumps(config))
+    run = _edited_copy(digits_run, tmp_path, "config.json", edit)
     before = folder_digest(run)
     assert_clear_error(run_cli("evaluate", str(run)), message)
     assert folder_digest(run) == before
