@@ -1,4 +1,4 @@
-"""The `shendu` command, run in fresh processes as a user would run it."""
+"""The `shendu` command as a user runs it (in this process; in fresh ones where that matters)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 import shendu
 from shendu.data.digits import load_digits_arrays
 from shendu.data.splits import stratified_split
-from tests.conftest import folder_digest, run_cli
+from tests.conftest import folder_digest, run_cli, run_cli_process
 
 
 def assert_clear_error(result, *fragments: str) -> None:
@@ -32,8 +32,32 @@ def test_list_names_every_recipe_with_size_and_target():
 
 
 def test_python_dash_m_shows_help():
-    result = run_cli("--help")
+    result = run_cli_process("--help")
     assert result.returncode == 0 and "train" in result.stdout and "predict" in result.stdout
+
+
+def test_list_and_help_answer_without_importing_torch():
+    """`shendu list`, `--help` and `train RECIPE --help` read only declarations: no model is
+    built and neither torch nor numpy is imported (they answer in a fraction of a second)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from shendu.cli import app\n"
+        "for args in (['--help'], ['list'], ['train', '--help'], ['train', 'stock-lstm', '--help'],\n"
+        "             ['train', 'imdb-minilm', '-h']):\n"
+        "    try:\n"
+        "        app(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('IMPORTED', sorted(m for m in ('torch', 'numpy', 'lightning', 'sklearn', 'PIL') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "IMPORTED []" in done.stdout, done.stdout[-300:]
+    assert "--symbol" in done.stdout and "'MSFT'" in done.stdout and "22,566,146" in done.stdout
 
 
 def test_trained_run_folder_holds_the_contract(digits_run):
@@ -160,7 +184,7 @@ def test_resume_of_a_complete_run_and_bad_settings(digits_run, tmp_path):
 
 def test_two_devices_train_into_one_run_folder(tmp_path):
     """--devices 2 on the CPU: Lightning DDP (gloo) with two processes, one run folder."""
-    result = run_cli("train", "digits-mlp", "--epochs", "2", "--devices", "2", "--set", "accelerator=cpu",
+    result = run_cli_process("train", "digits-mlp", "--epochs", "2", "--devices", "2", "--set", "accelerator=cpu",
                      "--out", str(tmp_path), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = tmp_path.iterdir()

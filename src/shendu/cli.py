@@ -8,7 +8,6 @@ import logging
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,7 +79,7 @@ def list_recipes() -> None:
     for column in ("recipe", "what it trains", "default data", "parameters", "reaches"):
         table.add_column(column)
     for recipe in RECIPES.values():
-        table.add_row(recipe.name, recipe.summary, recipe.data, f"{recipe.num_parameters():,}",
+        table.add_row(recipe.name, recipe.summary, recipe.data, f"{recipe.parameters:,}",
                       recipe.target.describe() if recipe.target else "— (no shipped data)")
     console.print(table)
 
@@ -88,116 +87,127 @@ def list_recipes() -> None:
 # -- train ------------------------------------------------------------------------------------
 
 
-def _parse_sets(assignments: list[str], config_cls: type) -> dict[str, Any]:
-    types = {f.name: f.type for f in fields(config_cls)}
-    out: dict[str, Any] = {}
-    for item in assignments:
-        key, sep, raw = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or key not in types:
-            raise ShenduError(
-                f"--set takes KEY=VALUE with KEY one of {', '.join(sorted(types))}; got {item!r}."
-            )
-        out[key] = _convert(raw, str(types[key]), key)
-    return out
+TRAIN_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-def _convert(raw: str, type_name: str, key: str) -> Any:
-    try:
-        if raw.lower() in ("none", "null") and "None" in type_name:
-            return None
-        if type_name.startswith("bool"):
-            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(raw)
-            return raw.lower() in ("true", "1", "yes")
-        if type_name.startswith("int"):
-            return int(raw)
-        if type_name.startswith("float"):
-            return float(raw)
-        return raw
-    except ValueError:
-        raise ShenduError(f"--set {key}= expects a {type_name.split(' ')[0]}; got {raw!r}.") from None
-
-
-@app.command()
+@app.command(context_settings=TRAIN_CONTEXT)
 def train(
+    ctx: typer.Context,
     recipe: Annotated[str | None, typer.Argument(help="Recipe name (see `shendu list`).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Examples per step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed repeats the run.")] = None,
     out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
-    data: Annotated[Path | None, typer.Option(help="Your own data (e.g. a folder of MNIST IDX files).")] = None,
-    download: Annotated[bool, typer.Option(help="Download the full dataset into --data (needs a network).")] = False,
     resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")] = None,
     devices: Annotated[str | None, typer.Option(help="Devices for Lightning ('auto', 1, 2, ...).")] = None,
     engine: Annotated[str | None, typer.Option(help="torch (Lightning) or scratch (the NumPy engine).")] = None,
-    weights: Annotated[str | None, typer.Option(help="Pretrained weights: DEFAULT, a file, or none.")] = None,
-    freeze_epochs: Annotated[int | None, typer.Option(help="Train only the new head for N epochs first.")] = None,
-    horizon: Annotated[int | None, typer.Option(help="Forecasting: values forecast at once.")] = None,
-    symbol: Annotated[str | None, typer.Option(help="stock-lstm: AAPL, AMZN, GOOG, IBM or MSFT.")] = None,
-    date_column: Annotated[str | None, typer.Option(help="Forecasting --data CSV: the date column.")] = None,
-    value_column: Annotated[str | None, typer.Option(help="Forecasting --data CSV: the value column.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any recipe setting, KEY=VALUE (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    show_help: Annotated[bool, typer.Option("--help", "-h", help="Show this message (and RECIPE's options) and exit.")] = False,
 ) -> None:
-    """Train RECIPE into a new run folder (or --resume one) and print where its report is."""
-    from shendu.recipes import get_recipe
-    from shendu.runfolder import CONFIG, RunFolder
-    from shendu.train import train_task
+    """Train RECIPE into a new run folder (or --resume one) and print where its report is.
 
-    _quiet_lightning()
+    Every setting of RECIPE is an option too (--data DIR, --symbol AAPL, --horizon 3, --no-augment):
+    `shendu train RECIPE --help` lists them with their defaults.
+    """
+    from shendu.recipes import get_recipe
+    from shendu.recipes.options import parse_options, parse_sets, resolve_settings
+    from shendu.runfolder import CONFIG, RunFolder
+
     with user_errors():
-        overrides: dict[str, Any] = {}
+        if recipe is not None and recipe.startswith("-"):
+            raise ShenduError(f"`shendu train` takes RECIPE first, then its options; got the option {recipe!r} "
+                              "before it. Write `shendu train RECIPE [OPTIONS]` (see `shendu list`).")
+        if show_help:
+            _train_help(ctx, None if recipe is None else get_recipe(recipe))
+            return
+        saved: dict[str, Any] | None = None
         if resume is not None:
             run = RunFolder.open(resume, require=(CONFIG,))
             if run.is_complete:
                 raise ShenduError(f"{run.path} is already complete (it has model.safetensors and metrics.json); "
                                   "there is nothing to resume. Train a new run instead.")
-            saved = run.read_json(CONFIG)
-            if recipe is not None and recipe != saved.get("recipe"):
-                raise ShenduError(f"--resume {run.path} is a {saved.get('recipe')!r} run; got RECIPE {recipe!r}. "
+            saved_json = run.read_json(CONFIG)
+            if recipe is not None and recipe != saved_json.get("recipe"):
+                raise ShenduError(f"--resume {run.path} is a {saved_json.get('recipe')!r} run; got RECIPE {recipe!r}. "
                                   "Leave RECIPE out when resuming.")
-            the_recipe = get_recipe(str(saved.get("recipe")))
-            overrides.update(saved.get("config", {}))
+            the_recipe = get_recipe(str(saved_json.get("recipe")))
+            saved = saved_json.get("config", {})
         elif recipe is None:
             raise ShenduError("`shendu train` needs a RECIPE (see `shendu list`) or --resume RUN.")
         else:
             the_recipe = get_recipe(recipe)
-            overrides.update(the_recipe.default_config().to_dict())
-        overrides.update(_parse_sets(set_ or [], the_recipe.config_cls))
-        for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed),
-                           ("devices", devices), ("engine", engine), ("freeze_epochs", freeze_epochs)):
-            if value is not None:
-                overrides[key] = value
-        overrides["progress"] = progress
-        names = {f.name for f in fields(the_recipe.config_cls)}
-        for key, value in (("data", data), ("download", download or None), ("weights", weights), ("horizon", horizon),
-                           ("symbol", symbol), ("date_column", date_column), ("value_column", value_column)):
-            if value is None:
-                continue
-            if key not in names:
-                raise ShenduError(f"recipe {the_recipe.name} takes no --{key.replace('_', '-')}: it trains on "
-                                  f"{the_recipe.data}.")
-            overrides[key] = str(value) if isinstance(value, Path) else value
+        named = parse_options(list(ctx.args), the_recipe.config_cls, the_recipe.name, the_recipe.data)
+        given = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "devices": devices,
+                 "engine": engine}
+        named.update({key: value for key, value in given.items() if value is not None})
+        named["progress"] = progress
+        values = resolve_settings(the_recipe.default_config().to_dict(), saved,
+                                  parse_sets(set_ or [], the_recipe.config_cls), named)
         try:
-            config = the_recipe.config_from_dict(overrides)
+            config = the_recipe.config_from_dict(values)
             config.validate()
         except (TypeError, ValueError) as exc:
             raise ShenduError(str(exc)) from None
+        _quiet_lightning()
+        from shendu.train import train_task
+
         task = the_recipe.make_task(config)
         if resume is None:
             # With --devices > 1 Lightning re-runs this command once per extra process; they
             # must all train into the folder the first process created.
             shared = os.environ.get(RUN_DIR_ENV)
             run = RunFolder(Path(shared)) if shared else RunFolder.create(out, the_recipe.name)
-            os.environ[RUN_DIR_ENV] = str(run.path)
         if _is_first_process():
             console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
                           f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
-        result = train_task(task, run, resume=resume is not None)
+        with _shared_run_dir(run.path):
+            result = train_task(task, run, resume=resume is not None)
     if _is_first_process():
         _print_result(result.metrics, result.run.path, task.task_kind.headline)
+
+
+@contextlib.contextmanager
+def _shared_run_dir(path: Path) -> Iterator[None]:
+    """Name the run folder in the environment while training, for the processes that
+    ``--devices > 1`` starts, and only then (a second `train` in this process gets its own)."""
+    before = os.environ.get(RUN_DIR_ENV)
+    os.environ[RUN_DIR_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RUN_DIR_ENV, None)
+        else:
+            os.environ[RUN_DIR_ENV] = before
+
+
+def _train_help(ctx: typer.Context, recipe: Any) -> None:
+    """`shendu train --help`, and with a RECIPE, a table of its own options and defaults."""
+    from shendu.recipes.options import settings_of
+
+    console.print(ctx.get_help(), highlight=False, markup=False)
+    if recipe is None:
+        console.print("\nEach recipe has its own options: `shendu train RECIPE --help` (recipes: `shendu list`).")
+        return
+    from shendu.train.config import TrainConfig
+
+    common = {s.name for s in settings_of(TrainConfig)}
+    console.print(f"\n[bold]{recipe.name}[/]: {recipe.summary}\ndata: {recipe.data}", highlight=False)
+    settings = settings_of(recipe.config_cls)
+    for title, rows in ((f"{recipe.name}'s own options", [s for s in settings if s.name not in common]),
+                        ("training options (every recipe; defaults are this recipe's)",
+                         [s for s in settings if s.name in common])):
+        table = Table(title=title, title_justify="left")
+        for column in ("option", "type", "default", "what it sets"):
+            table.add_column(column, overflow="fold")
+        for setting in rows:
+            flag = f"{setting.flag} / --no-{setting.flag[2:]}" if setting.is_bool else setting.flag
+            default = repr(setting.default) if isinstance(setting.default, str) else str(setting.default)
+            table.add_row(flag, setting.type_name, default, setting.help)
+        console.print(table)
+    console.print("Every option also works as --set KEY=VALUE (KEY with underscores).")
 
 
 def _is_first_process() -> bool:

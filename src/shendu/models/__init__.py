@@ -18,7 +18,7 @@ from shendu.models.mlp import SingleLayerNet, TwoLayerNet, digits_mlp, xor_net
 from shendu.models.mnist import MNISTNet, mnist_net
 
 __all__ = ["MNISTNet", "SingleLayerNet", "TwoLayerNet", "build_model", "digits_mlp", "factory_path",
-           "mnist_net", "xor_net"]
+           "mnist_net", "resolve_factory", "xor_net"]
 
 _PREFIX = "shendu.models."
 
@@ -28,8 +28,8 @@ def factory_path(factory: Any) -> str:
     return f"{factory.__module__}:{factory.__qualname__}"
 
 
-def build_model(factory: str, kwargs: dict[str, Any] | None = None) -> nn.Module:
-    """Rebuild a model from a ``"shendu.models.<module>:<function>"`` path and its kwargs."""
+def resolve_factory(factory: str) -> Any:
+    """The function a ``"shendu.models.<module>:<function>"`` path names (nothing else is allowed)."""
     module_name, _, attr = factory.partition(":")
     if not module_name.startswith(_PREFIX) or not attr:
         raise RunFolderError(
@@ -37,12 +37,17 @@ def build_model(factory: str, kwargs: dict[str, Any] | None = None) -> nn.Module
             f"'shendu.models.<module>:<function>'; got {factory!r}."
         )
     try:
-        fn = getattr(importlib.import_module(module_name), attr)
+        return getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError):
         raise RunFolderError(
             f"model.json names the model factory {factory!r}, which this version of shendu "
             "does not have. Use the shendu version that trained the run (see env.json)."
         ) from None
+
+
+def build_model(factory: str, kwargs: dict[str, Any] | None = None) -> nn.Module:
+    """Rebuild a model from a ``"shendu.models.<module>:<function>"`` path and its kwargs."""
+    fn = resolve_factory(factory)
     try:
         return fn(**(kwargs or {}))
     except TypeError as exc:

@@ -1,16 +1,24 @@
-"""A recipe binds a dataset, a model factory, metrics and default hyper-parameters."""
+"""A recipe binds a dataset, a model factory, metrics and default hyper-parameters.
+
+A recipe module is a declaration: it imports no torch, no data and no model code at import
+time (those are imported inside ``make_task``), so `shendu list` and `shendu train RECIPE
+--help` answer without them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from shendu.errors import ShenduError
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from shendu.train.task import TrainingTask
 
 
 @dataclass(frozen=True)
@@ -22,8 +30,11 @@ class Recipe:
         summary: one line for ``shendu list``.
         data: the default data, for ``shendu list``.
         config_cls: the recipe's typed config (a TrainConfig subclass with its defaults).
-        factory: the model factory (``shendu.models``), called with ``model_kwargs(config)``.
+        factory: the model factory's import path (``"shendu.models.mnist:mnist_net"``), called
+            with ``model_kwargs(config)``.
         model_kwargs: the factory's kwargs for a config.
+        parameters: the default model's parameter count, as ``shendu list`` shows it without
+            building the model (a test builds every recipe's model and checks it).
         make_task: builds the full TrainingTask (loads the data) from a config.
         target: the metric the recipe is documented to reach with its defaults (None when
             no default data ships to measure it on).
@@ -33,17 +44,20 @@ class Recipe:
     summary: str
     data: str
     config_cls: type[TrainConfig]
-    factory: Callable[..., nn.Module]
+    factory: str
     model_kwargs: Callable[[Any], dict[str, Any]]
     make_task: Callable[[Any], TrainingTask]
     target: Target | None
+    parameters: int
 
     def default_config(self) -> TrainConfig:
         return self.config_cls()
 
-    def num_parameters(self) -> int:
-        model = self.factory(**self.model_kwargs(self.default_config()))
-        return sum(p.numel() for p in model.parameters())
+    def build_default_model(self) -> nn.Module:
+        """The model the default settings train (with the default data's classes)."""
+        from shendu.models import build_model
+
+        return build_model(self.factory, self.model_kwargs(self.default_config()))
 
     def config_from_dict(self, values: dict[str, Any]) -> TrainConfig:
         """Every value type-checked against the recipe's config (a hand-edited config.json with a

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.cifar import cifar10_bundle
 from shendu.errors import ShenduError
-from shendu.models.cifar import lenet, simple_cnn
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import TrainingTask
 
-MODELS = {"simple": simple_cnn, "lenet": lenet}
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
+
+MODELS = {"simple": "simple_cnn", "lenet": "lenet"}  # shendu.models.cifar
 
 
 @dataclass
@@ -26,6 +26,7 @@ class Cifar10CnnConfig(TrainConfig):
         model: ``simple`` (3 conv layers, dropout 0.5) or ``lenet`` (6-16-120-84).
         augment: random crop with 4-pixel padding, horizontal flip, colour jitter.
         val_size: training images held out for validation (stratified).
+        split_seed: the seed of that validation split.
     """
 
     epochs: int = 30
@@ -46,6 +47,10 @@ def model_kwargs(config: Cifar10CnnConfig) -> dict[str, Any]:
 
 
 def make_task(config: Cifar10CnnConfig) -> TrainingTask:
+    from shendu.data.cifar import cifar10_bundle
+    from shendu.models import cifar
+    from shendu.train.task import TrainingTask
+
     if config.model not in MODELS:
         raise ShenduError(f"--set model= must be one of {', '.join(MODELS)}; got {config.model!r}.")
     data = cifar10_bundle(config.data, download=config.download, augment=config.augment,
@@ -53,7 +58,7 @@ def make_task(config: Cifar10CnnConfig) -> TrainingTask:
     return TrainingTask(
         recipe=RECIPE.name,
         title=f"CIFAR-10 with the documents' {'SimpleCNN' if config.model == 'simple' else 'LeNet-style CNN'}",
-        factory=MODELS[config.model],
+        factory=getattr(cifar, MODELS[config.model]),
         model_kwargs=model_kwargs(config),
         data=data,
         config=config,
@@ -68,8 +73,9 @@ RECIPE = Recipe(
     summary="CIFAR-10 with the documents' SimpleCNN (or --set model=lenet), with augmentation",
     data="none ships: --data DIR with the CIFAR-10 python folder (--download when online)",
     config_cls=Cifar10CnnConfig,
-    factory=simple_cnn,
+    factory="shendu.models.cifar:simple_cnn",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=None,
+    parameters=1_147_466,
 )

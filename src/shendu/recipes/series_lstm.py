@@ -4,9 +4,8 @@ over look-back windows, against persistence and a seasonal ARIMA in the same run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shendu.data.series import SERIES
-from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe
 from shendu.recipes.forecast import (
     ForecastConfig,
@@ -14,7 +13,10 @@ from shendu.recipes.forecast import (
     model_kwargs,
     series_source,
 )
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_skill", 0.0)  # RMSE below persistence's
 
@@ -25,8 +27,13 @@ CLASSICAL = {"co2": ("1,1,1", "0,1,1,12", "n"), "sunspots": ("3,0,0", "none", "c
 
 @dataclass
 class SeriesLstmConfig(ForecastConfig):
-    """series-lstm settings (see ForecastConfig). ``series``: ``co2`` or ``sunspots``; the
-    SARIMA settings left at ``auto`` take the series' classical model."""
+    """series-lstm settings (see ForecastConfig).
+
+    Args:
+        series: the shipped series: ``co2`` (Mauna Loa, monthly) or ``sunspots`` (yearly).
+        sarima, sarima_seasonal, sarima_trend: the classical baseline's settings (see
+            ForecastConfig); ``auto`` takes the shipped series' classical model.
+    """
 
     series: str = "co2"
     lookback: int = 24
@@ -40,6 +47,8 @@ class SeriesLstmConfig(ForecastConfig):
         return tuple(d if c == "auto" else c for c, d in zip(chosen, defaults, strict=True))  # type: ignore[return-value]
 
     def validate(self) -> None:
+        from shendu.data.series import SERIES
+
         if self.data is None and self.series not in SERIES:
             raise ValueError(f"--set series= must be one of {', '.join(SERIES)}; got {self.series!r} "
                              "(or pass --data file.csv --date-column --value-column).")
@@ -59,8 +68,9 @@ RECIPE = Recipe(
     summary="Time-series forecasting: LSTM over look-back windows vs persistence and SARIMA",
     data="statsmodels' Mauna Loa CO2 (monthly) or sunspots (yearly); or --data CSV",
     config_cls=SeriesLstmConfig,
-    factory=lstm_forecaster,
+    factory="shendu.models.series:lstm_forecaster",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=50_497,
 )

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.base import DataBundle
-from shendu.data.speech import DigitCorpusSpec, speech_data
-from shendu.models.speech import speech_recognizer
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.data.base import DataBundle
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_wer", maximum=0.05)
 
@@ -22,13 +23,16 @@ class SpeechCtcConfig(TrainConfig):
     """speech-ctc settings.
 
     Args:
-        data: your own clips: a folder of wav files with ``transcripts.tsv``/``.csv``/``.txt``
-            (split at random into ``val_fraction`` and ``test_fraction``); ``None``: spoken digits.
+        data: your own clips: a folder of wav files with ``transcripts.tsv``/``.csv``/``.txt``;
+            ``None``: spoken digits.
+        val_fraction, test_fraction: the parts of ``data``'s clips drawn at random for
+            validation and test.
         train_clips, val_clips, test_clips: synthesised clips per split (test and validation
             clips are spoken by voices training never hears).
         min_digits, max_digits: digits per clip.
         corpus_seed: draws the texts, voices, speeds and pitches; the corpus is cached under
             ``cache_dir`` and rebuilt only when a setting (or espeak-ng) changes.
+        cache_dir: where the synthesised corpus is kept (``None``: the user cache folder).
         n_mels, stack: log-mel bands, frames stacked per step (FeatureSpec).
         mlp_dim, hidden_size, num_layers, dropout: the model.
         beam: prefix-beam width of the test decoding (greedy is reported too).
@@ -74,11 +78,15 @@ def model_kwargs(config: SpeechCtcConfig, num_classes: int = 17) -> dict[str, An
 
 def speech_bundle(config: SpeechCtcConfig) -> DataBundle:
     """The recipe's clips (synthesised digits, or ``--data``) as log-mel datasets."""
+    from shendu.data.speech import speech_data
+
     return speech_data(**speech_arguments(config), progress=config.progress)
 
 
 def speech_arguments(config: SpeechCtcConfig) -> dict[str, Any]:
     """The arguments of :func:`shendu.data.speech.speech_data` (also what evaluate rebuilds the test split from)."""
+    from shendu.data.speech import DigitCorpusSpec
+
     corpus = DigitCorpusSpec(config.train_clips, config.val_clips, config.test_clips, config.min_digits,
                              config.max_digits, seed=config.corpus_seed)
     return {"data": None if config.data is None else str(Path(config.data).resolve()),
@@ -87,6 +95,9 @@ def speech_arguments(config: SpeechCtcConfig) -> dict[str, Any]:
 
 
 def make_task(config: SpeechCtcConfig) -> TrainingTask:
+    from shendu.models.speech import speech_recognizer
+    from shendu.train.task import TrainingTask
+
     config.validate()
     data = speech_bundle(config)
     notes = ["The documents' speech model: a per-frame acoustic MLP (2 x Linear+ReLU), a 2-layer bidirectional LSTM "
@@ -108,8 +119,9 @@ RECIPE = Recipe(
     summary="Speech recognition: acoustic MLP + BiLSTM + CTC on spoken digits, held-out voices",
     data="digit strings synthesised with espeak-ng (cached); or --data folder of wavs + transcripts",
     config_cls=SpeechCtcConfig,
-    factory=speech_recognizer,
+    factory="shendu.models.speech:speech_recognizer",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=881_425,
 )

@@ -4,8 +4,8 @@ against persistence and ARIMA with drift in the same run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shendu.models.series import lstm_forecaster
 from shendu.recipes.base import Recipe
 from shendu.recipes.forecast import (
     ForecastConfig,
@@ -13,16 +13,22 @@ from shendu.recipes.forecast import (
     model_kwargs,
     series_source,
 )
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_skill", 0.0)  # RMSE below persistence's
 
 
 @dataclass
 class StockLstmConfig(ForecastConfig):
-    """stock-lstm settings (see ForecastConfig). ``symbol``: AAPL, AMZN, GOOG, IBM or MSFT
-    (``--symbol``). The baseline is ARIMA(0,1,1) with drift: a random walk with a trend and
-    one moving-average term, the usual model for a price."""
+    """stock-lstm settings (see ForecastConfig). The baseline is ARIMA(0,1,1) with drift: a random
+    walk with a trend and one moving-average term, the usual model for a price.
+
+    Args:
+        symbol: the shipped stock: AAPL, AMZN, GOOG, IBM or MSFT.
+    """
 
     symbol: str = "MSFT"
     lookback: int = 12
@@ -44,8 +50,9 @@ RECIPE = Recipe(
     summary="Stock prices: the documents' LSTM vs persistence and ARIMA with drift",
     data="vega_datasets: monthly prices 2000-2010 of AAPL, AMZN, GOOG, IBM, MSFT; or --data CSV",
     config_cls=StockLstmConfig,
-    factory=lstm_forecaster,
+    factory="shendu.models.series:lstm_forecaster",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=50_497,
 )

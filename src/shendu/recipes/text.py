@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shendu.data.base import TestSource
-from shendu.data.text import TextSplits, load_text_splits, text_bundle
-from shendu.data.tokenize import KINDS
-from shendu.models.pretrained import encoder_classifier, encoder_dir, pretrained_encoder_state
-from shendu.models.text import lstm_classifier, transformer_classifier
 from shendu.recipes.base import Recipe, recipe_config_json
 from shendu.train.config import TrainConfig
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.data.text import TextSplits
+    from shendu.train.task import TrainingTask
+
+# the model factory of each text model kind (shendu.models)
+FACTORIES = {"lstm": "shendu.models.text:lstm_classifier", "lstm-attention": "shendu.models.text:lstm_classifier",
+             "transformer": "shendu.models.text:transformer_classifier",
+             "pretrained": "shendu.models.pretrained:encoder_classifier"}
 
 
 @dataclass
@@ -34,7 +38,9 @@ class TextConfig(TrainConfig):
         head_tokens: cut a long review to its first ``head_tokens`` and last
             ``max_length - head_tokens`` tokens (head+tail truncation); ``None``: the first
             ``max_length`` only.
+        text_column, label_column: the columns of a ``data`` CSV.
         test_size, val_size: held-out reviews (after de-duplication, stratified).
+        split_seed: the seed of that split (fixed, so every run tests on the same reviews).
         train_limit: train on N of the training reviews only, drawn at random (quick runs, tests).
         embedding_dim, hidden_size, num_layers, bidirectional, dense: the LSTM models.
         d_model, num_heads, d_ff: the Transformer.
@@ -72,6 +78,8 @@ class TextConfig(TrainConfig):
     encoder: str = "all-minilm-l6-v2"
 
     def validate(self) -> None:
+        from shendu.data.tokenize import KINDS
+
         super().validate()
         if self.tokenizer not in KINDS:
             raise ValueError(f"--set tokenizer= must be one of {', '.join(KINDS)}; got {self.tokenizer!r}.")
@@ -97,6 +105,8 @@ def load_arguments(config: TextConfig, shipped: str) -> dict[str, Any]:
 
 def load_splits(config: TextConfig, shipped: str) -> TextSplits:
     """The recipe's shipped reviews (``imdb``/``rotten_tomatoes``/``zh``) or ``--data``."""
+    from shendu.data.text import load_text_splits
+
     return load_text_splits(**load_arguments(config, shipped))
 
 
@@ -114,6 +124,12 @@ def model_kwargs(config: TextConfig, kind: str, vocab_size: int | None = None, n
 
 def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, target: Target | None,
                    title: str, notes: list[str]) -> TrainingTask:
+    from shendu.data.base import TestSource
+    from shendu.data.text import load_text_splits, text_bundle
+    from shendu.models import build_model, resolve_factory
+    from shendu.models.pretrained import encoder_dir, pretrained_encoder_state
+    from shendu.train.task import TrainingTask
+
     config.validate()
     pretrained = encoder_dir(config.encoder) if kind == "pretrained" else None
     load = load_arguments(config, shipped)
@@ -122,7 +138,6 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
                        max_length=config.max_length, train_limit=config.train_limit, head=config.head_tokens,
                        pretrained=None if pretrained is None else pretrained / "tokenizer.json",
                        test_source=TestSource("shendu.data.text:text_test", load))
-    factory = {"transformer": transformer_classifier, "pretrained": encoder_classifier}.get(kind, lstm_classifier)
     cut = (f"reviews cut to {config.max_length} tokens" if config.head_tokens is None else
            f"long reviews cut to their first {config.head_tokens} and last {config.max_length - config.head_tokens} tokens")
     if pretrained is None:
@@ -135,9 +150,9 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     kwargs = model_kwargs(config, kind, data.input_spec.vocab_size, len(data.labels))
     init = None
     if pretrained is not None:
-        init = pretrained_encoder_state(config.encoder, factory(**kwargs))
+        init = pretrained_encoder_state(config.encoder, build_model(FACTORIES[kind], kwargs))
     return TrainingTask(
-        recipe=recipe.name, title=title, factory=factory, model_kwargs=kwargs,
+        recipe=recipe.name, title=title, factory=resolve_factory(FACTORIES[kind]), model_kwargs=kwargs,
         data=data, config=config, recipe_config=recipe_config_json(recipe, config),
         target=target if config.data is None else None, notes=notes, init_weights=init,
     )

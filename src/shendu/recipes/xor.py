@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from shendu.data.xor import XOR_INPUTS, XOR_TARGETS, xor_bundle
-from shendu.models.mlp import xor_net
 from shendu.recipes.base import Recipe, recipe_config_json
-from shendu.scratch import zoo
 from shendu.train.config import TrainConfig
-from shendu.train.module import build_optimizer
-from shendu.train.task import Target, TrainingTask
+from shendu.train.target import Target
+
+if TYPE_CHECKING:
+    from shendu.train.task import TrainingTask
 
 TARGET = Target("test_acc", 1.0)
 
@@ -43,6 +40,12 @@ def model_kwargs(config: XorConfig) -> dict[str, Any]:
 def single_layer_accuracy(config: XorConfig) -> float:
     """Train the single-layer network with the same optimizer, rate, epochs and seed; return
     its accuracy on the four points (it can reach 0.75 at most: XOR is not linearly separable)."""
+    import torch
+
+    from shendu.data.xor import XOR_INPUTS, XOR_TARGETS
+    from shendu.models.mlp import xor_net
+    from shendu.train.module import build_optimizer
+
     torch.manual_seed(config.seed)
     model = xor_net(hidden=0)
     optimizer = build_optimizer(model.parameters(), config)
@@ -56,6 +59,11 @@ def single_layer_accuracy(config: XorConfig) -> float:
 
 
 def make_task(config: XorConfig) -> TrainingTask:
+    from shendu.data.xor import xor_bundle
+    from shendu.models.mlp import xor_net
+    from shendu.scratch import zoo
+    from shendu.train.task import TrainingTask
+
     notes = ["XOR has four points, so train, val and test are the same four: the question is "
              "whether the network can represent XOR at all."]
     if config.hidden > 0:
@@ -89,8 +97,9 @@ RECIPE = Recipe(
     summary="XOR: one hidden layer learns it, the single-layer network cannot",
     data="the 4-point XOR truth table",
     config_cls=XorConfig,
-    factory=xor_net,
+    factory="shendu.models.mlp:xor_net",
     model_kwargs=model_kwargs,
     make_task=make_task,
     target=TARGET,
+    parameters=22,
 )

@@ -1,9 +1,27 @@
-"""Lightning glue (and the scratch-engine loop): module wrapper, callbacks, plots, run folder."""
+"""Lightning glue (and the scratch-engine loop): module wrapper, callbacks, plots, run folder.
 
-from shendu.train.config import TrainConfig
-from shendu.train.finish import FitResult
-from shendu.train.fit import fit
-from shendu.train.run import train_task
-from shendu.train.task import Target, TrainingTask
+The names below are imported on first use, so that `shendu.train.config` and
+`shendu.train.target` (read by `shendu list` and `shendu train --help`) never import torch.
+"""
 
-__all__ = ["FitResult", "Target", "TrainConfig", "TrainingTask", "fit", "train_task"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "FitResult": "shendu.train.finish",
+    "fit": "shendu.train.fit",
+    "train_task": "shendu.train.run",
+    "TrainingTask": "shendu.train.task",
+    "Target": "shendu.train.target",
+    "TrainConfig": "shendu.train.config",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'shendu.train' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
