@@ -59,9 +59,11 @@ def test_a_review_scores_the_same_alone_and_in_a_padded_batch(make):
             n = int((ids[i] != 0).sum())
             alone = model(ids[i : i + 1, :n])
             assert torch.allclose(alone, together[i : i + 1], atol=1e-5), (i, alone, together[i])
-    weights = model.last_attention
-    if weights is not None:  # attention lands on real tokens only and sums to 1
-        assert torch.allclose(weights.sum(1), torch.ones(1), atol=1e-5)
+        logits, weights = model.forward_with_attention(ids)
+    assert torch.equal(logits, together)  # the same forward, with its attention handed back
+    if weights is not None:  # attention lands on real tokens only and sums to 1 per review
+        assert torch.allclose(weights.sum(1), torch.ones(len(ids)), atol=1e-5)
+        assert torch.all(weights[ids == 0] == 0)
 
 
 def test_multi_head_attention_equals_torch_multihead_attention():
@@ -76,9 +78,10 @@ def test_multi_head_attention_equals_torch_multihead_attention():
     x = torch.randn(3, 5, 16, dtype=torch.float64)
     keep = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)
     expected, expected_weights = reference(x, x, x, key_padding_mask=~keep, need_weights=True, average_attn_weights=False)
-    got = ours(x, x, x, mask=keep[:, None, None, :])
+    got, weights = ours.attend(x, x, x, mask=keep[:, None, None, :])
     assert torch.allclose(got, expected, atol=1e-12)
-    assert torch.allclose(ours.last_weights, expected_weights, atol=1e-12)
+    assert torch.allclose(weights, expected_weights, atol=1e-12)
+    assert torch.equal(ours(x, x, x, mask=keep[:, None, None, :]), got)
     # without a mask: plain self-attention
     assert torch.allclose(ours(x, x, x), reference(x, x, x, need_weights=False)[0], atol=1e-12)
 

@@ -8,7 +8,7 @@ import torch
 
 from shendu.data.multimodal import PRIMES, caption, damage, multimodal_bundle
 from shendu.data.speech import DIGITS
-from shendu.models.multimodal import ComparisonLoss, multimodal_comparison
+from shendu.models.multimodal import comparison_loss, multimodal_comparison
 from tests.conftest import run_cli
 
 
@@ -45,7 +45,9 @@ def test_summed_loss_trains_each_model_as_if_alone():
     torch.manual_seed(0)
     model = multimodal_comparison(text_dim=5, image_dim=6, hidden_dim=8).eval()  # no dropout: same forward twice
     x, y = torch.randn(16, 11), torch.randint(0, 10, (16,))
-    loss = ComparisonLoss(model)(model(x), y)
+    branches = model.branches(x)
+    assert torch.equal(branches["fused"], model(x))
+    loss = comparison_loss(branches, y)
     loss.backward()
     joint = {k: p.grad.clone() for k, p in model.named_parameters()}
     for name in ("fused", "image", "text"):

@@ -43,10 +43,10 @@ class MultiModalComparison(nn.Module):
     """A fused MultiModalModel, an image-only and a text-only model, with no shared parameter.
 
     Input: one vector per example, ``[text features | image features]`` (``text_dim`` first).
-    ``forward`` returns the fused model's logits (what evaluate and predict use) and keeps every
-    branch's logits in ``branch_logits``; :class:`ComparisonLoss` sums the three losses, which,
-    with disjoint parameters, trains each model exactly as if it were trained alone on the same
-    batches. ``branch(name)`` is a view whose forward returns one branch's logits.
+    ``forward`` returns the fused model's logits (what evaluate and predict use);
+    :meth:`branches` returns all three models' logits, and :func:`comparison_loss` sums their
+    losses, which, with disjoint parameters, trains each model exactly as if it were trained
+    alone on the same batches. ``branch(name)`` is a module whose forward is one model's logits.
     """
 
     def __init__(self, text_dim: int, image_dim: int, hidden_dim: int = 128, num_classes: int = 10) -> None:
@@ -55,12 +55,20 @@ class MultiModalComparison(nn.Module):
         self.fused = MultiModalModel(text_dim, image_dim, hidden_dim, num_classes)
         self.image = SingleModalModel(image_dim, hidden_dim, num_classes)
         self.text = SingleModalModel(text_dim, hidden_dim, num_classes)
-        self.branch_logits: dict[str, torch.Tensor] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logits(x, "fused")
+
+    def logits(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        """One model's logits: ``fused``, ``image`` (the image part of ``x`` only) or ``text``."""
         text, image = x[:, : self.text_dim], x[:, self.text_dim :]
-        self.branch_logits = {"fused": self.fused(text, image), "image": self.image(image), "text": self.text(text)}
-        return self.branch_logits["fused"]
+        if name == "fused":
+            return self.fused(text, image)
+        return self.image(image) if name == "image" else self.text(text)
+
+    def branches(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every model's logits for the same batch: ``{"fused": ..., "image": ..., "text": ...}``."""
+        return {name: self.logits(x, name) for name in BRANCHES}
 
     def branch(self, name: str) -> nn.Module:
         if name not in BRANCHES:
@@ -74,22 +82,13 @@ class _BranchView(nn.Module):
         self.model, self.name = model, name
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.model(x)
-        return self.model.branch_logits[self.name]
+        return self.model.logits(x, self.name)
 
 
-class ComparisonLoss(nn.Module):
-    """Cross-entropy of the fused logits plus that of the two single-modality branches
-    (read from the model's ``branch_logits`` of the same forward pass)."""
-
-    def __init__(self, model: MultiModalComparison) -> None:
-        super().__init__()
-        self.model = [model]  # a list: not a submodule, so no parameters or state_dict keys are shared
-        self.ce = nn.CrossEntropyLoss()
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        branches = self.model[0].branch_logits
-        return self.ce(logits, targets) + self.ce(branches["image"], targets) + self.ce(branches["text"], targets)
+def comparison_loss(branches: dict[str, torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the fused logits plus that of the two single-modality models."""
+    return sum((nn.functional.cross_entropy(branches[name], targets) for name in BRANCHES),
+               start=torch.zeros((), device=targets.device))
 
 
 def multimodal_comparison(text_dim: int, image_dim: int, hidden_dim: int = 128,

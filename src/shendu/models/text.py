@@ -49,7 +49,7 @@ class LSTMClassifier(nn.Module):
         embedding_dim, hidden_size, num_layers: as in ``nn.LSTM``.
         bidirectional: read the review both ways (final states of both directions are joined).
         attention: pool all time steps with :class:`AttentionPooling` instead of using the
-            last hidden state; the weights of the last forward are kept in ``last_attention``.
+            last hidden state; :meth:`forward_with_attention` returns its weights too.
         dense: width of the ReLU layer before the output (the documents' Dense(64)).
         dropout: on embeddings, between LSTM layers and before the head.
     """
@@ -68,18 +68,21 @@ class LSTMClassifier(nn.Module):
         self.attention = AttentionPooling(width) if attention else None
         self.dropout = lstm.dropout
         self.fc = nn.Sequential(nn.Linear(width, dense), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dense, num_classes))
-        self.last_attention: torch.Tensor | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_attention(ids)[0]
+
+    def forward_with_attention(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logits and, with attention pooling, each token's weight ``(B, T)`` (``None`` without)."""
         lengths = _lengths(ids)
         x, final = self.lstm(self.dropout(self.embedding(ids)), lengths)  # (B, T, D*H), (B, D*H)
+        weights = None
         if self.attention is None:
             features = final
         else:
             mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
             features, weights = self.attention(x, mask)
-            self.last_attention = weights.detach()
-        return self.fc(self.dropout(features))
+        return self.fc(self.dropout(features)), weights
 
 
 class MultiHeadAttention(nn.Module):
@@ -99,7 +102,6 @@ class MultiHeadAttention(nn.Module):
         self.W_k = nn.Linear(d_model, d_model)
         self.W_v = nn.Linear(d_model, d_model)
         self.W_o = nn.Linear(d_model, d_model)
-        self.last_weights: torch.Tensor | None = None
 
     def scaled_dot_product_attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                      mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +113,11 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.attend(query, key, value, mask)[0]
+
+    def attend(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+               mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The output and the attention weights ``(B, heads, T_query, T_key)``."""
         batch = query.shape[0]
 
         def heads(x: torch.Tensor) -> torch.Tensor:  # (B, T, d_model) -> (B, heads, T, d_k)
@@ -118,9 +125,8 @@ class MultiHeadAttention(nn.Module):
 
         out, weights = self.scaled_dot_product_attention(heads(self.W_q(query)), heads(self.W_k(key)),
                                                          heads(self.W_v(value)), mask)
-        self.last_weights = weights.detach()
         out = out.transpose(1, 2).contiguous().view(batch, -1, self.d_model)
-        return self.W_o(out)
+        return self.W_o(out), weights
 
 
 class TransformerBlock(nn.Module):
@@ -136,8 +142,14 @@ class TransformerBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.norm1(x + self.dropout(self.attention(x, x, x, mask)))
-        return self.norm2(x + self.dropout(self.feed_forward(x)))
+        return self.forward_with_attention(x, mask)[0]
+
+    def forward_with_attention(self, x: torch.Tensor,
+                               mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The block's output and its attention weights ``(B, heads, T, T)``."""
+        attended, weights = self.attention.attend(x, x, x, mask)
+        x = self.norm1(x + self.dropout(attended))
+        return self.norm2(x + self.dropout(self.feed_forward(x))), weights
 
 
 def sinusoidal_positions(length: int, d_model: int) -> torch.Tensor:
@@ -152,8 +164,8 @@ def sinusoidal_positions(length: int, d_model: int) -> torch.Tensor:
 
 class TransformerClassifier(nn.Module):
     """Token embedding + sinusoidal positions -> ``num_layers`` TransformerBlocks (padding
-    masked) -> mean over the real tokens -> logits. The attention of the last block, averaged
-    over heads and queries, is kept in ``last_attention`` (for ``predict --explain``)."""
+    masked) -> mean over the real tokens -> logits. :meth:`forward_with_attention` also returns
+    the attention each token received in the last block (for ``predict --explain``)."""
 
     def __init__(self, vocab_size: int, num_classes: int = 2, d_model: int = 128, num_heads: int = 4, d_ff: int = 256,
                  num_layers: int = 2, max_length: int = 512, dropout: float = 0.1) -> None:
@@ -170,22 +182,23 @@ class TransformerClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(d_model, num_classes)
         self.scale = math.sqrt(d_model)
-        self.last_attention: torch.Tensor | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_attention(ids)[0]
+
+    def forward_with_attention(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits and the attention each token received in the last block, averaged over
+        heads and real queries, normalised to sum to 1 over the tokens: ``(B, T)``."""
         if ids.shape[1] > self.positions.shape[0]:
             raise ValueError(f"sequence of {ids.shape[1]} tokens is longer than max_length {self.positions.shape[0]}")
         keep = ids != 0  # (B, T)
         x = self.dropout(self.embedding(ids) * self.scale + self.positions[: ids.shape[1]])
         mask = keep[:, None, None, :]  # keys a query may attend to
         for block in self.blocks:
-            x = block(x, mask)
-        weights = self.blocks[-1].attention.last_weights  # (B, heads, T, T)
-        if weights is not None:
-            received = (weights.mean(dim=1) * keep[:, :, None]).sum(dim=1)  # attention each key got from real queries
-            self.last_attention = received / received.sum(dim=1, keepdim=True)
+            x, weights = block.forward_with_attention(x, mask)  # weights: (B, heads, T, T)
+        received = (weights.mean(dim=1) * keep[:, :, None]).sum(dim=1)  # attention each key got from real queries
         pooled = (x * keep[..., None]).sum(dim=1) / keep.sum(dim=1, keepdim=True).clamp(min=1)
-        return self.fc(self.dropout(pooled))
+        return self.fc(self.dropout(pooled)), received / received.sum(dim=1, keepdim=True)
 
 
 def lstm_classifier(**kwargs: object) -> LSTMClassifier:

@@ -44,18 +44,10 @@ def single_layer_accuracy(config: XorConfig) -> float:
 
     from shendu.data.xor import XOR_INPUTS, XOR_TARGETS
     from shendu.models.mlp import xor_net
-    from shendu.train.module import build_optimizer
+    from shendu.train.full_batch import fit_full_batch
 
     torch.manual_seed(config.seed)
-    model = xor_net(hidden=0)
-    optimizer = build_optimizer(model.parameters(), config)
-    x, y = torch.from_numpy(XOR_INPUTS), torch.from_numpy(XOR_TARGETS)
-    for _ in range(config.epochs):
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-    with torch.no_grad():
-        return float((model(x).argmax(1) == y).float().mean())
+    return fit_full_batch(xor_net(hidden=0), torch.from_numpy(XOR_INPUTS), torch.from_numpy(XOR_TARGETS), config)
 
 
 def make_task(config: XorConfig) -> TrainingTask:

@@ -60,10 +60,9 @@ def _speech_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -
 
 
 def _multimodal_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
-    from shendu.models.multimodal import ComparisonLoss
-    from shendu.train.module import SupervisedModule
+    from shendu.train.module import ComparisonModule
 
-    return SupervisedModule(model, ComparisonLoss(model), task.metrics(len(task.data.labels)), task.config,  # type: ignore[arg-type]
+    return ComparisonModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
                             steps_per_epoch=steps_per_epoch)
 
 

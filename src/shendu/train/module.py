@@ -11,9 +11,9 @@ from torchmetrics import MeanMetric, MetricCollection
 
 from shendu.predict.kinds.classification import classification_metrics
 from shendu.train.config import TrainConfig
-
-__all__ = ["SupervisedModule", "classification_metrics"]
 from shendu.train.optimizers import create_optimizer, create_scheduler, lightning_scheduler
+
+__all__ = ["ComparisonModule", "SupervisedModule", "classification_metrics"]
 
 
 class SupervisedModule(L.LightningModule):
@@ -48,8 +48,7 @@ class SupervisedModule(L.LightningModule):
 
     def _step(self, batch: Any, batch_idx: int, stage: str) -> torch.Tensor:
         inputs, targets = batch
-        predictions = self.model(inputs)
-        loss = self.loss_fn(predictions, targets)
+        predictions, loss = self.predictions_and_loss(inputs, targets)
         metrics: MetricCollection = getattr(self, f"{stage}_metrics")
         mean_loss: MeanMetric = getattr(self, f"{stage}_loss")
         metrics.update(predictions.detach(), targets)
@@ -61,6 +60,11 @@ class SupervisedModule(L.LightningModule):
             self.log(f"{stage}_loss", mean_loss, on_step=False, on_epoch=True)
             self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
+
+    def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the metrics read and the loss to minimise (a subclass may train more than it predicts)."""
+        predictions = self.model(inputs)
+        return predictions, self.loss_fn(predictions, targets)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, batch_idx, "train")
@@ -77,6 +81,17 @@ class SupervisedModule(L.LightningModule):
         if scheduler is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+
+class ComparisonModule(SupervisedModule):
+    """Train a :class:`~shendu.models.multimodal.MultiModalComparison`: the loss is every model's
+    (fused, image-only, text-only) on the same batch; the metrics read the fused model's."""
+
+    def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        from shendu.models.multimodal import comparison_loss
+
+        branches = self.model.branches(inputs)
+        return branches["fused"], comparison_loss(branches, targets)
 
 
 def build_optimizer(params: Any, config: TrainConfig) -> torch.optim.Optimizer:

@@ -66,14 +66,19 @@ class TextClassification(ClassifierKind):
         tokenizer, labels = predictor.state, predictor.labels
         texts = [check_text(t) for t in inputs]
         key = "sentiment" if labels == SENTIMENT_LABELS else "label"
+        with_attention = getattr(predictor.model, "forward_with_attention", None)
+        if explain and with_attention is None:
+            raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
+                             "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
         results = []
         for text, ids in zip(texts, encode(tokenizer, texts, spec.max_length, spec.special_tokens, spec.head),
                              strict=True):
-            probabilities = torch.softmax(predictor.model(torch.from_numpy(ids)[None]), dim=1)[0]
+            batch = torch.from_numpy(ids)[None]
+            logits, weights = with_attention(batch) if explain else (predictor.model(batch), None)
+            probabilities = torch.softmax(logits, dim=1)[0]
             best = int(probabilities.argmax())
             attention = None
             if explain:
-                weights = getattr(predictor.model, "last_attention", None)  # set by the forward above
                 if weights is None:
                     raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
                                      "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
