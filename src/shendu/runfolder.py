@@ -132,8 +132,8 @@ class RunFolder:
 
     @property
     def is_complete(self) -> bool:
-        """A run is complete once its weights and its final metrics are written."""
-        return self.file(WEIGHTS).is_file() and self.file(METRICS).is_file()
+        """A run is complete once its model file (weights, or ONNX) and its final metrics are written."""
+        return (self.file(WEIGHTS).is_file() or self.file("model.onnx").is_file()) and self.file(METRICS).is_file()
 
     # -- JSON -------------------------------------------------------------------------------
 
@@ -177,6 +177,20 @@ class RunFolder:
         data = save(tensors, metadata=metadata)
         atomic_write_bytes(self.file(WEIGHTS), data)
         return hashlib.sha256(data).hexdigest()
+
+    def read_verified(self, name: str, expected_sha256: str) -> bytes:
+        """The bytes of ``name`` (e.g. ``model.onnx``), checked against ``expected_sha256``."""
+        path = self.file(name)
+        if not path.is_file():
+            raise RunFolderError(f"{path} is missing; export or train the run again, or restore the file.")
+        data = path.read_bytes()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected_sha256:
+            raise RunFolderError(
+                f"{path} is corrupt or was replaced: its SHA-256 is {actual[:16]}…, but model.json expects "
+                f"{expected_sha256[:16]}…. Restore the file from a backup or make the run again."
+            )
+        return data
 
     def load_weights(self, expected_sha256: str | None = None) -> dict[str, Any]:
         """Load ``model.safetensors`` as a dict of torch tensors, verifying its checksum."""

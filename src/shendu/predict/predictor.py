@@ -25,8 +25,10 @@ from torch import nn
 from shendu.data.base import TestSource, dataset_checksum
 from shendu.data.specs import InputSpec, input_spec_from_dict
 from shendu.errors import InputError, RunFolderError
+from shendu.predict.formats import FORMATS, open_model
 from shendu.predict.kinds import TaskKind, get_task_kind
 from shendu.predict.kinds.base import Result
+from shendu.predict.variant import Variant
 from shendu.runfolder import CONFIG, ENV, METRICS, MODEL, RunFolder
 from shendu.typed import from_json
 
@@ -47,6 +49,9 @@ class ModelSpec:
         weights_sha256: SHA-256 of model.safetensors.
         num_parameters: the model's parameter count.
         test_data: how evaluate rebuilds the test split (runs made before it was saved: ``None``).
+        format: how the model is stored and run: ``torch``, ``torch-int8`` or ``onnx``
+            (:mod:`shendu.predict.formats`); ``weights_sha256`` is then that file's.
+        variant: for a run made by `shendu compress`, `export` or `distill`, how it was made.
     """
 
     factory: str
@@ -57,13 +62,19 @@ class ModelSpec:
     task: str = "image-classification"
     num_parameters: int = 0
     test_data: TestSource | None = None
+    format: str = "torch"
+    variant: Variant | None = None
     schema_version: int = MODEL_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": self.schema_version, "factory": self.factory, "kwargs": self.kwargs,
-                "task": self.task, "labels": list(self.labels), "input": self.input.to_dict(),
-                "weights_sha256": self.weights_sha256, "num_parameters": self.num_parameters,
-                "test_data": None if self.test_data is None else self.test_data.to_dict()}
+        out = {"schema_version": self.schema_version, "factory": self.factory, "kwargs": self.kwargs,
+               "task": self.task, "labels": list(self.labels), "input": self.input.to_dict(),
+               "weights_sha256": self.weights_sha256, "num_parameters": self.num_parameters,
+               "test_data": None if self.test_data is None else self.test_data.to_dict()}
+        if self.format != "torch" or self.variant is not None:  # a plain run's model.json stays as it was
+            out["format"] = self.format
+            out["variant"] = None if self.variant is None else self.variant.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "model.json") -> ModelSpec:
@@ -75,9 +86,14 @@ class ModelSpec:
         raw = from_json(_ModelJson, d, where, RunFolderError)
         test = None if raw.test_data is None else from_json(TestSource, raw.test_data, f"{where} `test_data`",
                                                             RunFolderError)
+        if raw.format not in FORMATS:
+            raise RunFolderError(f"{where} has format {raw.format!r}; this shendu reads {', '.join(FORMATS)}. "
+                                 "Restore the file or make the run again.")
+        variant = None if raw.variant is None else from_json(Variant, raw.variant, f"{where} `variant`", RunFolderError)
         return cls(factory=raw.factory, kwargs=raw.kwargs, labels=raw.labels,
                    input=input_spec_from_dict(raw.input, f"{where} `input`"), weights_sha256=raw.weights_sha256,
-                   task=raw.task, num_parameters=raw.num_parameters, test_data=test, schema_version=raw.schema_version)
+                   task=raw.task, num_parameters=raw.num_parameters, test_data=test, format=raw.format,
+                   variant=variant, schema_version=raw.schema_version)
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,8 @@ class _ModelJson:
     task: str = "image-classification"
     num_parameters: int = 0
     test_data: dict[str, Any] | None = None
+    format: str = "torch"
+    variant: dict[str, Any] | None = None
     schema_version: int = MODEL_SCHEMA_VERSION
 
 
@@ -224,18 +242,8 @@ def load(run: Path | str) -> Predictor:
         RunFolderError: a missing folder or file, a hand-edited config.json/model.json with a
             wrong type, unknown key or missing field, weights whose checksum does not match.
     """
-    from shendu.models import build_model
-
-    folder = RunFolder.open(run)
+    folder = RunFolder.open(run, require=(CONFIG, MODEL))
     spec = read_model_spec(folder)
     config = read_run_config(folder)
     kind = get_task_kind(spec.task, spec.input.kind)
-    model = build_model(spec.factory, spec.kwargs)
-    state = folder.load_weights(expected_sha256=spec.weights_sha256)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise RunFolderError(f"{folder.file('model.safetensors')} does not fit the model that model.json describes "
-                             f"({spec.factory}): {str(exc).splitlines()[0]} Restore the matching files or train "
-                             "again.") from None
-    return Predictor(folder, model.eval(), spec, config, kind)
+    return Predictor(folder, open_model(folder, spec), spec, config, kind)

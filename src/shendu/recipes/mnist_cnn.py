@@ -27,6 +27,8 @@ class MnistCnnConfig(TrainConfig):
             same held-out images whatever ``seed`` is).
         val_size: validation images taken from the training data (default 500 of the
             sample, 5,000 of full MNIST).
+        conv1, conv2, hidden: MNISTNet's widths (the documents' 32, 64, 128); smaller ones
+            train the students of ``shendu distill``.
     """
 
     epochs: int = 50
@@ -39,10 +41,18 @@ class MnistCnnConfig(TrainConfig):
     augment: bool = True
     split_seed: int = 0
     val_size: int | None = None
+    conv1: int = 32
+    conv2: int = 64
+    hidden: int = 128
+
+    def validate(self) -> None:
+        super().validate()
+        self.require_at_least(1, "conv1", "conv2", "hidden")
 
 
 def model_kwargs(config: MnistCnnConfig) -> dict[str, Any]:
-    return {"in_channels": 1, "num_classes": 10, "image_size": 28}
+    widths = {"conv1": config.conv1, "conv2": config.conv2, "hidden": config.hidden}
+    return {"in_channels": 1, "num_classes": 10, "image_size": 28, **widths}
 
 
 def make_task(config: MnistCnnConfig) -> TrainingTask:

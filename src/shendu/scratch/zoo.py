@@ -30,20 +30,23 @@ class MNISTNet(nn.Module):
         in_channels: image channels (1 for MNIST).
         num_classes: number of output classes.
         image_size: side of the square input (28 for MNIST).
+        conv1, conv2, hidden: the widths (32, 64, 128 in the documents); smaller ones make
+            the students of ``shendu distill`` and the layers structured pruning shrinks.
 
     Shape:
         input (N, in_channels, image_size, image_size), output (N, num_classes).
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> None:
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, conv1: int = 32,
+                 conv2: int = 64, hidden: int = 128) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.conv1 = nn.Conv2d(in_channels, conv1, 3, 1)
+        self.conv2 = nn.Conv2d(conv1, conv2, 3, 1)
         self.dropout1 = nn.Dropout(0.25)
         self.dropout2 = nn.Dropout(0.5)
         side = (image_size - 4) // 2  # two valid 3x3 convs, then a 2x2 max-pool
-        self.fc1 = nn.Linear(64 * side * side, 128)
-        self.fc2 = nn.Linear(128, num_classes)
+        self.fc1 = nn.Linear(conv2 * side * side, hidden)
+        self.fc2 = nn.Linear(hidden, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.conv1(x))
@@ -100,8 +103,9 @@ class SingleLayerNet(nn.Module):
         return self.fc1(self.flatten(x))
 
 
-def mnist_net(in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> MNISTNet:
-    return MNISTNet(in_channels, num_classes, image_size)
+def mnist_net(in_channels: int = 1, num_classes: int = 10, image_size: int = 28, conv1: int = 32, conv2: int = 64,
+              hidden: int = 128) -> MNISTNet:
+    return MNISTNet(in_channels, num_classes, image_size, conv1, conv2, hidden)
 
 
 def digits_mlp(hidden: int = 64, activation: str = "tanh", num_classes: int = 10, in_features: int = 64) -> TwoLayerNet:
