@@ -292,6 +292,80 @@ def predict(
         predictor.kind.render(results, console)
 
 
+# -- compress, export, distill, compare -------------------------------------------------------
+
+
+def _print_variant(folder: Any, metrics: dict[str, Any]) -> None:
+    from shendu.compress.runs import primary_metric
+
+    name, _ = primary_metric(metrics)
+    console.print(f"{name}: [bold]{metrics[name]:.6g}[/]; model file {metrics.get('file_bytes', 0):,} bytes")
+    console.print(f"report: {folder.path / 'report.md'}")
+
+
+@app.command()
+def compress(
+    run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
+    quantize: Annotated[str | None, typer.Option(help="dynamic: int8 weights and int8 kernels (torch.ao); static: "
+                                                      "int8 weights and activations calibrated on training inputs "
+                                                      "(ONNX Runtime).")] = None,
+    layers: Annotated[str, typer.Option(help="--quantize dynamic: the layer types, of Linear,Embedding,LSTM.")]
+    = "Linear,Embedding",
+    prune: Annotated[str | None, typer.Option(help="l1: zero the weights of smallest magnitude (torch.nn.utils.prune), "
+                                                   "made permanent.")] = None,
+    amount: Annotated[float | None, typer.Option(help="--prune: the share of weights (or channels) removed, in (0, 1).")]
+    = None,
+    structured: Annotated[bool, typer.Option(help="--prune: remove whole channels/units, so the layers shrink.")] = False,
+    finetune_epochs: Annotated[int, typer.Option(help="--prune: train this many epochs after pruning (masks kept).")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for the new run folder (default: beside RUN).")] = None,
+) -> None:
+    """Make a smaller or faster variant of RUN as a new run folder: int8 quantization or pruning,
+    tested on RUN's test split, with a report of what it cost."""
+    with user_errors():
+        if (quantize is None) == (prune is None):
+            raise ShenduError("`shendu compress` takes one of --quantize dynamic|static or --prune l1; got "
+                              f"{'both' if quantize and prune else 'neither'}.")
+        if quantize is not None:
+            from shendu.compress.commands import export_onnx_run, quantize_dynamic_run
+
+            if quantize == "dynamic":
+                names = tuple(n.strip() for n in layers.split(",") if n.strip())
+                folder, metrics = quantize_dynamic_run(run, names, out)
+            elif quantize == "static":
+                folder, metrics = export_onnx_run(run, quantize="static", out=out)
+            else:
+                raise ShenduError(f"--quantize takes dynamic or static; got {quantize!r}.")
+        else:
+            if prune != "l1":
+                raise ShenduError(f"--prune takes l1; got {prune!r}.")
+            if amount is None:
+                raise ShenduError("--prune l1 needs --amount, the share of weights to remove, in (0, 1) (e.g. 0.8).")
+            _quiet_lightning()
+            from shendu.compress.prune import prune_run
+
+            folder, metrics = prune_run(run, amount, structured=structured, finetune_epochs=finetune_epochs, out=out)
+    _print_variant(folder, metrics)
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="A run folder made by `shendu train`.")],
+    format_: Annotated[str, typer.Option("--format", help="onnx (run by ONNX Runtime).")] = "onnx",
+    int8: Annotated[str | None, typer.Option(help="Also quantize with ONNX Runtime: dynamic or static.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the new run folder (default: beside RUN).")] = None,
+) -> None:
+    """Export RUN to ONNX as a new run folder that `shendu.load`, evaluate, predict and serve run
+    with ONNX Runtime (checked against the torch model on real and random inputs)."""
+    with user_errors():
+        if format_ != "onnx":
+            raise ShenduError(f"--format takes onnx; got {format_!r}.")
+        from shendu.compress.commands import export_onnx_run
+
+        folder, metrics = export_onnx_run(run, quantize=int8, out=out)
+    console.print(f"largest difference from the torch model: {metrics['max_abs_difference_to_torch']:.3g}")
+    _print_variant(folder, metrics)
+
+
 # -- info -------------------------------------------------------------------------------------
 
 
