@@ -366,6 +366,104 @@ def export(
     _print_variant(folder, metrics)
 
 
+@app.command()
+def distill(
+    teacher: Annotated[Path | None, typer.Argument(metavar="TEACHER_RUN", help="The teacher: a complete classifier "
+                                                   "run folder made by `shendu train`.")] = None,
+    student: Annotated[str | None, typer.Option(help="The student's recipe (see `shendu list`), e.g. mnist-cnn.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="T > 0: softens both models' probabilities "
+                                                           "[default: 4, the documents']")] = None,
+    alpha: Annotated[float | None, typer.Option(help="The teacher's term's weight, in [0, 1] "
+                                                     "[default: 0.7, the documents']")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="A student recipe setting, KEY=VALUE (repeatable).")]
+    = None,
+    baseline: Annotated[bool, typer.Option(help="Also train the same student without the teacher, to compare.")] = True,
+    out: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted distillation run folder.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Train the --student recipe against TEACHER_RUN's softened outputs (the documents'
+    DistillationLoss), beside the same student trained without the teacher; the report says which wins."""
+    from shendu.compress.distill import check_loss_settings, distill_run, resume_distillation
+
+    with user_errors():
+        if resume is not None:
+            given = [name for name, value in (("TEACHER_RUN", teacher), ("--student", student), ("--set", set_),
+                                               ("--temperature", temperature), ("--alpha", alpha)) if value]
+            if given:
+                raise ShenduError(f"--resume RUN takes the teacher and every setting from RUN's distill.json and "
+                                  f"config.json; got {', '.join(given)} too. Write `shendu distill --resume RUN`.")
+            _quiet_lightning()
+            folder, metrics = resume_distillation(resume, progress=progress)
+        else:
+            if teacher is None or student is None:
+                raise ShenduError("`shendu distill` needs TEACHER_RUN and --student RECIPE, e.g. `shendu distill "
+                                  "runs/mnist-cnn-20261124-101500 --student mnist-cnn --set conv1=8 --set conv2=16 "
+                                  "--set hidden=32` (or --resume RUN).")
+            temperature, alpha = 4.0 if temperature is None else temperature, 0.7 if alpha is None else alpha
+            check_loss_settings(temperature, alpha)
+            _quiet_lightning()
+            console.print(f"distilling {teacher} into [bold]{student}[/] (T={temperature:g}, alpha={alpha:g})"
+                          f"{'; the same student without the teacher trains first' if baseline else ''} → {out}")
+            folder, metrics = distill_run(teacher, student, set_, temperature, alpha, out=out, progress=progress,
+                                          baseline=baseline)
+    _print_distillation(folder, metrics)
+
+
+def _print_distillation(folder: Any, metrics: dict[str, Any]) -> None:
+    from shendu.compress.distill_report import distillation_verdict
+    from shendu.runfolder import MODEL
+
+    details = folder.read_json(MODEL)["variant"]["details"]
+    teacher_acc = details["teacher_test_metric"]["test_acc"]
+    console.print(f"teacher {details['teacher_recipe']} ({details['teacher_parameters']:,} parameters): "
+                  f"test accuracy {teacher_acc * 100:.2f}%", highlight=False)
+    baseline = details.get("baseline_test_metric")
+    if baseline is not None:
+        console.print(f"same student without the teacher → {details['baseline']}: test accuracy "
+                      f"{baseline['test_acc'] * 100:.2f}%", highlight=False)
+    console.print(f"distilled student ({details['student_parameters']:,} parameters) → {folder.path}: test accuracy "
+                  f"[bold]{metrics['test_acc'] * 100:.2f}%[/]", highlight=False)
+    target = metrics.get("target")
+    if target:
+        console.print(f"target {target['metric']} >= {target['minimum']:g} (1 point below the teacher): "
+                      f"{'[green]met[/]' if target['met'] else '[red]not met[/]'}")
+    console.print(distillation_verdict(teacher_acc, metrics["test_acc"], None if baseline is None else
+                                       baseline["test_acc"], int(metrics.get("test_samples", 0))), highlight=False)
+    console.print(f"report: {folder.path / 'report.md'}")
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders: a model and its variants (the first is the reference).")],
+    out: Annotated[Path | None, typer.Option(help="Also write compare.md, compare.json and compare.png here.")] = None,
+    calls: Annotated[int, typer.Option(help="Timed calls per cell (after 5 warm-up calls).")] = 50,
+) -> None:
+    """Compare RUNS side by side in one process on the same test split: parameters, file size,
+    latency p50/p99 at batch 1 and 32 on 1 and 2 threads, throughput and the test metric."""
+    import shlex
+    import sys
+
+    from shendu.compress.compare import COLUMNS, compare_runs, rows, verdict, write_comparison
+
+    with user_errors():
+        with err_console.status("comparing") as status:
+            figures = compare_runs(runs, calls=calls, progress=lambda text: status.update(text))
+        if out is not None:
+            write_comparison(figures, out, "shendu " + shlex.join(sys.argv[1:]))
+    table = Table(title="shendu compare")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for cells in rows(figures):
+        table.add_row(*cells)
+    console.print(table)
+    text = verdict(figures)
+    if text:
+        console.print(text, highlight=False)
+    if out is not None:
+        console.print(f"written: {out / 'compare.md'}, {out / 'compare.png'}")
+
+
 # -- info -------------------------------------------------------------------------------------
 
 
