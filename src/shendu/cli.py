@@ -489,6 +489,10 @@ def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu 
     if model:
         table.add_row("model", f"{model.get('factory')} ({model.get('num_parameters', 0):,} parameters)")
         table.add_row("labels", ", ".join(model.get("labels", [])))
+        variant = model.get("variant")
+        if isinstance(variant, dict):
+            table.add_row("variant", f"{variant.get('method')} of {variant.get('parent')} "
+                                     f"({model.get('format')}, run by {variant.get('backend')})")
     if env:
         table.add_row("data", f"{env['data']['source']} (sha256 {env['data']['sha256'][:16]}…)")
     for key, value in metrics.items():
