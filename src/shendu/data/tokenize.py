@@ -98,15 +98,22 @@ def text_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.
 
 
 class TokenizedTextDataset(Dataset):
-    """Pre-tokenised texts with labels; yields ``(ids, label)``; ``collate_fn`` batches them."""
+    """Pre-tokenised texts with labels; yields ``(ids, label)``; ``collate_fn`` batches them.
+
+    ``texts``: the raw texts the ids came from, when kept (the training split keeps them, so a
+    teacher with a tokenizer of its own can read the same reviews: `shendu distill`).
+    """
 
     collate_fn = staticmethod(text_collate)
 
-    def __init__(self, ids: list[np.ndarray], labels: np.ndarray) -> None:
+    def __init__(self, ids: list[np.ndarray], labels: np.ndarray, texts: list[str] | None = None) -> None:
         if len(ids) != len(labels):
             raise ValueError(f"ids and labels differ in length: {len(ids)} != {len(labels)}")
+        if texts is not None and len(texts) != len(ids):
+            raise ValueError(f"texts and ids differ in length: {len(texts)} != {len(ids)}")
         self.ids = ids
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        self.texts = texts
 
     def __len__(self) -> int:
         return len(self.ids)

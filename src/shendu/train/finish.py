@@ -61,6 +61,7 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     run.write_json(MODEL, ModelSpec(
         factory=factory_path(task.factory), kwargs=task.model_kwargs, task=kind.task, labels=task.data.labels,
         input=spec, weights_sha256=sha, num_parameters=num_parameters, test_data=task.data.test_source,
+        variant=task.variant,
     ).to_dict())
     run.write_json(METRICS, metrics)
     plot_curves(history, run.file(CURVES), title=f"{task.recipe}: {task.title}", metric=task.train_kind.curve)

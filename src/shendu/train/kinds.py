@@ -66,6 +66,13 @@ def _multimodal_module(task: TrainingTask, model: nn.Module, steps_per_epoch: in
                             steps_per_epoch=steps_per_epoch)
 
 
+def _distillation_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+    from shendu.train.distill import DistillationModule
+
+    return DistillationModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
+                              steps_per_epoch=steps_per_epoch)
+
+
 CLASSIFICATION_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 
 TRAIN_KINDS = {k.name: k for k in (
@@ -81,6 +88,9 @@ TRAIN_KINDS = {k.name: k for k in (
               ("wer", "Word error rate (greedy)"), _speech_module, lambda spec: "speech-recognition"),
     TrainKind("multimodal", CLASSIFICATION_COLUMNS, ("acc", "Accuracy (fused)"), _multimodal_module,
               lambda spec: "multimodal-classification"),
+    # a classifier trained against a teacher's logits (`shendu distill`): loss_fn is a DistillationLoss
+    TrainKind("distillation", CLASSIFICATION_COLUMNS, ("acc", "Accuracy"), _distillation_module,
+              lambda spec: f"{spec.kind}-classification"),
 )}
 
 

@@ -12,6 +12,7 @@ from torchmetrics import MetricCollection
 from shendu.data.base import DataBundle
 from shendu.predict.kinds import TaskKind, get_task_kind
 from shendu.predict.kinds.classification import classification_metrics
+from shendu.predict.variant import Variant
 from shendu.train.config import TrainConfig
 from shendu.train.kinds import TrainKind, get_train_kind
 from shendu.train.target import Target
@@ -38,7 +39,9 @@ class TrainingTask:
         scratch_factory: the twin of ``factory`` in ``shendu.scratch.zoo`` (same kwargs and
             state_dict keys), for ``--engine scratch``; ``None`` if the recipe has none.
         kind: the training kind (:mod:`shendu.train.kinds`): ``classification``, ``detection``,
-            ``forecast``, ``speech`` or ``multimodal``.
+            ``forecast``, ``speech``, ``multimodal`` or ``distillation``.
+        variant: model.json's ``variant``, for a run derived from another one (``shendu distill``
+            records its teacher); ``None`` for a plain training run.
     """
 
     recipe: str
@@ -55,6 +58,7 @@ class TrainingTask:
     scratch_factory: Callable[..., Any] | None = None
     init_weights: dict[str, Any] | None = None
     kind: str = "classification"
+    variant: Variant | None = None
 
     @property
     def train_kind(self) -> TrainKind:

@@ -1,0 +1,139 @@
+"""Knowledge distillation: the documents' ``DistillationLoss``, training examples that carry
+their teacher's logits, and the LightningModule that trains a student against them.
+
+The loss is the source documents' own (their "知识蒸馏" snippet, ``DistillationLoss(temperature=4.0,
+alpha=0.7)``), after Hinton, Vinyals and Dean, *Distilling the Knowledge in a Neural Network*
+(2015). The teacher's logits are computed once, before training, and travel with each training
+example (:class:`TeacherLogitsDataset`), so training never runs the teacher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset, default_collate
+
+from shendu.train.module import SupervisedModule
+
+__all__ = ["DistillationLoss", "DistillationModule", "TeacherLogitsDataset", "WithTeacher", "compute_teacher_logits"]
+
+
+class DistillationLoss(nn.Module):
+    """``alpha * KL(softmax(teacher / T) || softmax(student / T)) * T**2 + (1 - alpha) * CE(student, labels)``.
+
+    Exactly the documents' ``DistillationLoss``: ``alpha`` weights the distillation term (the
+    documents' ``total_loss = self.alpha * distillation_loss + (1 - self.alpha) * student_loss``),
+    the KL divergence is ``nn.KLDivLoss(reduction="batchmean")`` of ``log_softmax(student / T)``
+    against ``softmax(teacher / T)`` (summed over classes, averaged over the batch: the true KL
+    per example, as torch recommends), and it is multiplied by ``T**2`` so that its gradients keep
+    their size whatever the temperature (Hinton et al. 2015, section 2). ``alpha=0`` is plain
+    cross-entropy; ``alpha=1`` learns from the teacher alone.
+
+    Args:
+        temperature: ``T > 0``; higher spreads the teacher's probabilities over more classes.
+        alpha: the weight of the distillation term, in ``[0, 1]``.
+
+    Shapes: ``student_logits`` and ``teacher_logits`` ``(N, C)``, ``labels`` ``(N,)`` class ids;
+    returns a scalar.
+    """
+
+    def __init__(self, temperature: float = 4.0, alpha: float = 0.7) -> None:
+        super().__init__()
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive; got {temperature}.")
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"alpha must be in [0, 1]; got {alpha}.")
+        self.temperature = temperature
+        self.alpha = alpha
+        self.kl_div = nn.KLDivLoss(reduction="batchmean")
+
+    def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        soft_targets = F.softmax(teacher_logits / self.temperature, dim=1)
+        soft_predictions = F.log_softmax(student_logits / self.temperature, dim=1)
+        distillation_loss = self.kl_div(soft_predictions, soft_targets) * self.temperature**2
+        student_loss = F.cross_entropy(student_logits, labels)
+        return self.alpha * distillation_loss + (1 - self.alpha) * student_loss
+
+    def extra_repr(self) -> str:
+        return f"temperature={self.temperature}, alpha={self.alpha}"
+
+
+class WithTeacher(NamedTuple):
+    """A training input and its teacher's logits (a batch of them after collation)."""
+
+    inputs: Any
+    teacher_logits: torch.Tensor
+
+
+class TeacherLogitsDataset(Dataset):
+    """``dataset`` whose example ``i`` is ``(WithTeacher(input_i, logits[i]), label_i)``.
+
+    Batching goes through ``dataset``'s own ``collate_fn`` (padded texts) when it has one, and
+    its ``lengths`` stay visible, so text batches are still grouped by length.
+
+    Args:
+        dataset: the student's training split, yielding ``(input, label)``.
+        logits: the teacher's logits ``(len(dataset), C)``, in the same order.
+    """
+
+    def __init__(self, dataset: Dataset, logits: torch.Tensor) -> None:
+        if len(dataset) != len(logits):  # type: ignore[arg-type]
+            raise ValueError(f"dataset and teacher logits differ in length: {len(dataset)} != {len(logits)}")  # type: ignore[arg-type]
+        self.dataset = dataset
+        self.logits = logits
+        self.inner_collate: Callable[[list[Any]], Any] = getattr(dataset, "collate_fn", None) or default_collate
+        if hasattr(dataset, "lengths"):
+            self.lengths = dataset.lengths
+
+    def __len__(self) -> int:
+        return len(self.logits)
+
+    def __getitem__(self, index: int) -> tuple[WithTeacher, Any]:
+        inputs, label = self.dataset[index]
+        return WithTeacher(inputs, self.logits[index]), label
+
+    def collate_fn(self, batch: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Batches of this dataset, and of the plain ``(input, label)`` validation split too
+        (training's loaders share the training split's ``collate_fn``)."""
+        if not isinstance(batch[0][0], WithTeacher):
+            return self.inner_collate(batch)
+        inputs, labels = self.inner_collate([(item.inputs, label) for item, label in batch])
+        return WithTeacher(inputs, torch.stack([item.teacher_logits for item, _ in batch])), labels
+
+
+class DistillationModule(SupervisedModule):
+    """Train a student with ``loss_fn`` (a :class:`DistillationLoss`) on training batches that
+    carry the teacher's logits (:class:`WithTeacher`); validation and test batches are plain
+    ``(inputs, labels)`` and score the student alone with cross-entropy, the same ``val_loss``
+    a student trained without a teacher logs (so checkpoints and early stopping compare like
+    with like)."""
+
+    def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(inputs, WithTeacher):
+            predictions = self.model(inputs.inputs)
+            return predictions, self.loss_fn(predictions, inputs.teacher_logits, targets)
+        predictions = self.model(inputs)
+        return predictions, F.cross_entropy(predictions, targets)
+
+
+@torch.no_grad()
+def compute_teacher_logits(model: nn.Module, dataset: Dataset, batch_size: int = 256,
+                           device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``model`` (in eval mode: no dropout) over ``dataset`` in order.
+
+    Returns:
+        The logits ``(N, C)`` (float32, on the CPU) and the labels ``(N,)`` the dataset gave.
+    """
+    from torch.utils.data import DataLoader
+
+    model = model.to(device).eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=getattr(dataset, "collate_fn", None))
+    logits, labels = [], []
+    for inputs, targets in loader:
+        logits.append(model(inputs.to(device)).float().cpu())
+        labels.append(targets)
+    return torch.cat(logits), torch.cat(labels)
