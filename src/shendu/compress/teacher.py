@@ -57,10 +57,10 @@ def open_teacher(run: Path | str) -> Predictor:
 
 def describe_spec(spec: InputSpec) -> str:
     """``image 1x28x28, mean (0.1307,), std (0.3081,), invert auto`` (what a model reads)."""
-    values = {f.name: getattr(spec, f.name) for f in fields(spec)}
-    if spec.kind == "image":
+    values = {f.name: getattr(spec, f.name) for f in fields(spec) if f.name not in ("kind", "schema_version")}
+    if {"channels", "height", "width"} <= set(values):  # any spec with a picture's shape
         size = f"{values.pop('channels')}x{values.pop('height')}x{values.pop('width')}"
-        return f"image {size}, " + ", ".join(f"{k} {v}" for k, v in values.items())
+        return f"{spec.kind} {size}, " + ", ".join(f"{k} {v}" for k, v in values.items())
     return f"{spec.kind} " + ", ".join(f"{k} {v}" for k, v in values.items())
 
 
