@@ -94,7 +94,8 @@ def test_onnx_variants_run_without_a_torch_model_and_match_it(digits_run, varian
     metrics = json.loads((variants["onnx"] / "metrics.json").read_text())
     assert metrics["max_abs_difference_to_torch"] < 1e-4
     assert json.loads((variants["onnx"] / "model.json").read_text())["variant"]["details"]["opset"] == 17
-    assert json.loads((variants["static"] / "model.json").read_text())["variant"]["details"]["int8"] == "static"
+    static = json.loads((variants["static"] / "model.json").read_text())["variant"]
+    assert static["method"] == "quantize-static" and static["details"]["int8"] == "static" and variants["static"].name.endswith("-int8-static")
 
 
 def test_text_models_export_with_a_dynamic_token_axis_and_quantize_embeddings():

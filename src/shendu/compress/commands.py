@@ -108,7 +108,7 @@ def export_onnx_run(run: Path | str, quantize: str | None = None, out: Path | No
                               f"{real[0].dtype} inputs. Use --int8 dynamic.")
         calibration = [b.numpy() for b in _real_batches(_train_split(parent), calibration_batches)]
         data = ort_quantize_static(data, calibration)
-        method, what = "onnx-int8", what + (f" Then ONNX Runtime's static int8 quantization (QDQ, per-channel int8 "
+        method, what = "quantize-static", what + (f" Then ONNX Runtime's static int8 quantization (QDQ, per-channel int8 "
                                             f"weights, uint8 activations calibrated on {sum(len(c) for c in calibration)} "
                                             "training inputs).")
     if quantize is not None:
@@ -125,7 +125,8 @@ def export_onnx_run(run: Path | str, quantize: str | None = None, out: Path | No
 
     result = VariantRun(model=onnx_model, spec=spec, write_weights=write, what=what,
                         extra_metrics={"max_abs_difference_to_torch": difference})
-    return write_variant(parent, result, variant_path(parent.run.path, "onnx-int8" if quantize else "onnx", out))
+    suffix = {None: "onnx", "dynamic": "onnx-int8", "static": "int8-static"}[quantize]
+    return write_variant(parent, result, variant_path(parent.run.path, suffix, out))
 
 
 def _real_batches(dataset: Any, count: int, batch_size: int = 32) -> list[torch.Tensor]:
