@@ -47,10 +47,16 @@ def _weights(run: Path) -> dict[str, np.ndarray]:
     return {k: v.detach().numpy().copy() for k, v in shendu.load(run).model.state_dict().items()}
 
 
-def _smallest(weight: np.ndarray, amount: float) -> set[int]:
-    """Flat indices of the round(amount * n) entries of smallest |w|: the independent reference."""
-    count = round(amount * weight.size)
-    return set(np.argsort(np.abs(weight).ravel(), kind="stable")[:count].tolist())
+def _smallest(weights: dict[str, np.ndarray], amount: float) -> dict[str, set[int]]:
+    """The independent reference for one global L1 threshold: rank |w| of all the layers
+    together, take the round(amount * n) smallest, and say which flat indices of each layer they are."""
+    flat = np.concatenate([np.abs(w).ravel() for w in weights.values()])
+    chosen = np.sort(np.argsort(flat, kind="stable")[:round(amount * flat.size)])
+    out, start = {}, 0
+    for name, w in weights.items():
+        out[name] = set((chosen[(chosen >= start) & (chosen < start + w.size)] - start).tolist())
+        start += w.size
+    return out
 
 
 def _mnist_parameters(conv1: int, conv2: int, hidden: int, side: int = 12) -> int:
@@ -58,27 +64,28 @@ def _mnist_parameters(conv1: int, conv2: int, hidden: int, side: int = 12) -> in
     return (conv1 * 9 + conv1) + (conv2 * conv1 * 9 + conv2) + (conv2 * side * side * hidden + hidden) + (hidden * 10 + 10)
 
 
-def test_l1_zeros_exactly_the_smallest_weights_of_each_layer(digits_parent, tmp_path):
+def test_l1_zeros_exactly_the_smallest_weights_of_all_layers(digits_parent, tmp_path):
     amount = 0.3
     folder, metrics = prune_run(digits_parent, amount, out=tmp_path)
     before, after = _weights(digits_parent), _weights(folder.path)
     details = json.loads((folder.path / "model.json").read_text())["variant"]["details"]
+    expected = _smallest({layer: before[f"{layer}.weight"] for layer in ("fc1", "fc2")}, amount)
     for layer in ("fc1", "fc2"):
         w0, w1 = before[f"{layer}.weight"], after[f"{layer}.weight"]
-        zeros = set(np.flatnonzero(w1 == 0).tolist())
-        assert zeros == _smallest(w0, amount)
+        assert set(np.flatnonzero(w1 == 0).tolist()) == expected[layer]
         kept = w1 != 0
         np.testing.assert_array_equal(w1[kept], w0[kept])  # no fine-tuning: the rest is untouched
         np.testing.assert_array_equal(after[f"{layer}.bias"], before[f"{layer}.bias"])
-        assert details["sparsity"][layer] == pytest.approx(amount, abs=1 / w0.size)
+        assert details["sparsity"][layer] == pytest.approx(len(expected[layer]) / w0.size)
     total = sum(before[f"{k}.weight"].size for k in ("fc1", "fc2"))
-    assert metrics["sparsity"] == pytest.approx(metrics["zero_weights"] / total)
-    assert metrics["sparsity"] == pytest.approx(amount, abs=1e-3)
-    assert metrics["finetune_epochs"] == 0 and details["global"] is False
+    assert metrics["zero_weights"] == round(amount * total) == sum(len(v) for v in expected.values())
+    assert metrics["sparsity"] == pytest.approx(amount, abs=1 / total)
+    assert metrics["finetune_epochs"] == 0 and details["global"] is True
     spec = json.loads((folder.path / "model.json").read_text())
     assert spec["variant"]["method"] == "prune-l1" and spec["format"] == "torch"
     report = (folder.path / "report.md").read_text()
-    assert "l1_unstructured" in report and "fc1 30.0% of 4,096" in report
+    share = len(expected["fc2"]) / before["fc2.weight"].size * 100
+    assert "global_unstructured" in report and f"fc2 {share:.1f}% of 640" in report
     assert shendu.load(folder.path).evaluate().reproduced
 
 
@@ -86,9 +93,10 @@ def test_finetuning_keeps_the_zeros_and_moves_the_rest(digits_parent, tmp_path):
     amount = 0.6
     folder, metrics = prune_run(digits_parent, amount, finetune_epochs=1, out=tmp_path)
     before, after = _weights(digits_parent), _weights(folder.path)
+    expected = _smallest({layer: before[f"{layer}.weight"] for layer in ("fc1", "fc2")}, amount)
     for layer in ("fc1", "fc2"):
         w0, w1 = before[f"{layer}.weight"], after[f"{layer}.weight"]
-        assert set(np.flatnonzero(w1 == 0).tolist()) == _smallest(w0, amount)
+        assert set(np.flatnonzero(w1 == 0).tolist()) == expected[layer]
         assert not np.array_equal(w1[w1 != 0], w0[w1 != 0])  # trained
     details = json.loads((folder.path / "model.json").read_text())["variant"]["details"]
     assert details["finetune_lr"] == pytest.approx(1e-4)  # a tenth of digits-mlp's 1e-3
