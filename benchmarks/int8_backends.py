@@ -108,8 +108,8 @@ def main() -> None:
         for name, values in times.items():
             t = statistics.median(values)
             ratio = base / t
-            table.add_row(layer, name, f"{t:,.1f}", f"{ratio:.2f}x {'faster' if ratio >= 1 else 'slower'}"
-                          if name != "float32" else "—")
+            shown = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+            table.add_row(layer, name, f"{t:,.1f}", shown if name != "float32" else "—")
     Console().print(table)
 
 

@@ -86,7 +86,7 @@ def main() -> None:
     base_time, base_size = statistics.median(times["float32 torch"]), variants["float32 torch"][1]
     table = Table(title=f"imdb-lstm network, batch 1, 1 thread, {len(inputs)} reviews of {min(lengths)}-{max(lengths)} "
                         f"tokens (median {int(statistics.median(lengths))}), median of {args.rounds} rounds")
-    for column in ("variant", "file bytes", "smaller", "ms per review", "faster"):
+    for column in ("variant", "file bytes", "smaller", "ms per review", "faster (< 1: slower)"):
         table.add_column(column)
     for name, (_, size) in variants.items():
         t = statistics.median(times[name])
