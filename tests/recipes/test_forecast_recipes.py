@@ -107,3 +107,20 @@ def test_api_equals_cli_and_evaluate_fits_no_baseline(co2_run, monkeypatch):
     monkeypatch.setattr(series, "sarima_forecasts", lambda *a, **k: (_ for _ in ()).throw(AssertionError("refit")))
     evaluation = shendu.load(co2_run).evaluate()
     assert evaluation.reproduced and "test_sarima_rmse" in evaluation.metrics
+
+
+def test_a_forecaster_quantizes_and_exports_but_refuses_static_int8(co2_run, tmp_path):
+    """Dynamic int8 of its Linear and LSTM layers and an ONNX export both reproduce under
+    evaluate; static int8 (calibrated activations) is refused for a recurrent network."""
+    import shendu
+
+    out = tmp_path / "variants"
+    for args in (["compress", str(co2_run), "--quantize", "dynamic", "--layers", "Linear,LSTM"], ["export", str(co2_run)]):
+        result = run_cli(*args, "--out", str(out))
+        assert result.returncode == 0, result.stdout + result.stderr
+    made = sorted(out.iterdir())
+    assert [p.name.rsplit("-", 1)[-1] for p in made] == ["int8", "onnx"]
+    for run in made:
+        assert shendu.load(run).evaluate().reproduced
+    result = run_cli("compress", str(co2_run), "--quantize", "static", "--out", str(out))
+    assert result.returncode == 2 and "has LSTM layers" in result.stderr and len(list(out.iterdir())) == 2
