@@ -28,6 +28,12 @@ every augmented batch makes every epoch pay for the teacher's forward pass (the 
 gives up the regularisation the teacher itself was trained with. The baseline trains with the
 same setting, so the comparison stays fair either way, and ``--set augment=false`` trains on
 exactly the inputs the teacher read (the report says which was done).
+
+Measured on mnist-cnn (teacher 98.80%, the 75,338-parameter student ``--set conv1=8 --set
+conv2=16 --set hidden=32``, seed 0, T=4, alpha=0.7, 1,000 test images): with augmentation the
+distilled student reached 96.90% and its baseline 97.20%; with ``--set augment=false``, 97.00%
+and 96.60%. The gaps are 3 and 4 test images, one seed each: too small to rank the two designs,
+and neither student came within 1 point of the teacher.
 """
 
 from __future__ import annotations
