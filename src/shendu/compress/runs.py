@@ -18,7 +18,8 @@ from shendu.runfolder import CONFIG, METRICS, MODEL, REPORT, WEIGHTS, RunFolder
 
 # files of a run that describe its own model and training; everything else (config.json,
 # env.json, tokenizer.json, baselines.json, ...) is what a variant needs from its parent
-OWN_FILES = {WEIGHTS, "model.onnx", MODEL, METRICS, REPORT, "history.csv", "curves.png"}
+OWN_FILES = {WEIGHTS, "model.onnx", MODEL, METRICS, REPORT, "history.csv", "curves.png",
+             "teacher_logits.safetensors", "distill.json"}  # a distilled parent's training inputs
 
 
 def open_parent(run: Path | str) -> Predictor:
