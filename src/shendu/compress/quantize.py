@@ -5,11 +5,11 @@ Which layers, and which backend runs them (``python benchmarks/int8_backends.py`
 dynamic int8 (``DynamicQuantizedLinear``: int8 weights, activations quantized per call);
 ``nn.Embedding`` -> torch.ao weight-only int8 rows (``QuantizedEmbedding``: reads and
 dequantizes only the rows it looks up); ``nn.LSTM`` -> torch.ao dynamic int8
-(``DynamicQuantizedLSTM``) only when asked: its kernels ran 4.4x slower than oneDNN's float32
+(``DynamicQuantizedLSTM``) only when asked: its kernels ran 6x slower than oneDNN's float32
 LSTM. torchao covers Linear and Embedding too (``Int8WeightOnlyConfig``,
-``Int8DynamicActivationInt8WeightConfig``), but on this CPU its Linear ran 2.8-18x and its
-Embedding 91x slower than float32 (it dequantizes the whole table on every call), against
-1.3x and 1.7x for torch.ao, so torch.ao is the backend that makes these layers 4x smaller at
+``Int8DynamicActivationInt8WeightConfig``), but on this CPU its Linear ran 2.7-16x and its
+Embedding 570x slower than float32 (it dequantizes the whole table on every call), against
+1.2x and 1.7x for torch.ao, so torch.ao is the backend that makes these layers 4x smaller at
 the smallest cost in speed. For speed, export to ONNX Runtime (docs/compression.md). The
 storage format is in :mod:`shendu.predict.formats`.
 """
