@@ -220,3 +220,15 @@ def test_bad_precision_is_refused_before_a_run_folder_exists(tmp_path):
     assert_clear_error(run_cli("train", "digits-mlp", "--engine", "scratch", "--set", "precision=bf16-mixed",
                                "--out", str(tmp_path)), "is for --engine torch")
     assert not any(tmp_path.iterdir())
+
+
+def test_resume_of_a_distillation_run_points_to_distill(tmp_path):
+    """A distillation run resumed by `train` would lose its teacher: refused, with the command to use."""
+    run = tmp_path / "mnist-cnn-distilled-20261202-010252"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"recipe": "mnist-cnn", "engine": "torch", "config": {}}))
+    (run / "distill.json").write_text("{}")
+    before = folder_digest(run)
+    assert_clear_error(run_cli("train", "--resume", str(run)), "is a distillation run",
+                       f"shendu distill --resume {run}")
+    assert folder_digest(run) == before

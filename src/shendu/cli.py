@@ -125,6 +125,10 @@ def train(
         saved: dict[str, Any] | None = None
         if resume is not None:
             run = RunFolder.open(resume, require=(CONFIG,))
+            if run.file("distill.json").is_file():  # train alone would go on without the teacher
+                raise ShenduError(f"{run.path} is a distillation run (it has distill.json); `shendu train --resume` "
+                                  f"would continue it without its teacher. Resume it with `shendu distill --resume "
+                                  f"{run.path}`.")
             if run.is_complete:
                 raise ShenduError(f"{run.path} is already complete (it has model.safetensors and metrics.json); "
                                   "there is nothing to resume. Train a new run instead.")
