@@ -158,6 +158,8 @@ def test_cli_structured_mnist_run_is_a_smaller_mnist_net(mnist_parent, tmp_path)
     assert spec["num_parameters"] == _mnist_parameters(2, 4, 8)
     assert spec["variant"]["method"] == "prune-structured"
     assert spec["variant"]["details"]["widths"]["conv2"] == {"old": 8, "new": 4}
+    settings = json.loads((variant / "config.json").read_text())["config"]  # config.json is true of the model too
+    assert {k: settings[k] for k in ("conv1", "conv2", "hidden")} == {"conv1": 2, "conv2": 4, "hidden": 8}
     predictor = shendu.load(variant)
     assert isinstance(predictor.model, MNISTNet) and predictor.model.fc1.in_features == 4 * 12 * 12
     assert predictor.evaluate().reproduced

@@ -147,7 +147,8 @@ def prune_run(run: Path | str, amount: float, structured: bool = False, finetune
     method = "prune-structured" if structured else "prune-l1"
     variant = Variant(method, str(run), parent.spec.weights_sha256, "torch", details)
     spec = replace(parent.spec, kwargs=kwargs, num_parameters=num_parameters, format="torch", variant=variant)
-    result = VariantRun(model=rebuilt, spec=spec, what=what, extra_metrics=extra,
+    widths = {name: w["new"] for name, w in details.get("widths", {}).items()}  # structured: config.json follows
+    result = VariantRun(model=rebuilt, spec=spec, what=what, extra_metrics=extra, config_updates=widths,
                         write_weights=lambda folder: folder.save_weights(state, metadata={"format": "pt"}))
     suffix = f"pruned{amount * 100:g}{'-structured' if structured else ''}"
     return write_variant(parent, result, variant_path(parent.run.path, suffix, out))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,8 @@ class VariantRun:
         write_weights: writes the model file into the folder and returns its SHA-256.
         what: one paragraph for the report: what was done to which layers.
         extra_metrics: metrics beyond the test metrics (sparsity, max difference to torch...).
+        config_updates: settings of the parent's config.json that the variant changes (the new
+            widths of a structurally pruned model), so config.json stays true of the model.
     """
 
     model: nn.Module
@@ -62,6 +64,7 @@ class VariantRun:
     write_weights: Callable[[RunFolder], str]
     what: str
     extra_metrics: dict[str, Any]
+    config_updates: dict[str, Any] = field(default_factory=dict)
 
 
 def write_variant(parent: Predictor, variant: VariantRun, path: Path) -> tuple[RunFolder, dict[str, Any]]:
@@ -81,6 +84,11 @@ def write_variant(parent: Predictor, variant: VariantRun, path: Path) -> tuple[R
             if item.is_file() and item.name not in OWN_FILES and not item.name.endswith(".png"):
                 shutil.copy2(item, staging / item.name)
         folder = RunFolder(staging)
+        if variant.config_updates:
+            config = folder.read_json(CONFIG)
+            config["config"] = {**config.get("config", {}), **{k: v for k, v in variant.config_updates.items()
+                                                                if k in config.get("config", {})}}
+            folder.write_json(CONFIG, config)
         sha = variant.write_weights(folder)
         metrics["file_bytes"] = _model_bytes(staging)
         spec = replace(variant.spec, weights_sha256=sha)
