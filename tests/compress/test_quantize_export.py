@@ -103,6 +103,7 @@ def test_text_models_export_with_a_dynamic_token_axis_and_quantize_embeddings():
 
     torch.manual_seed(0)
     for model in (lstm_classifier(vocab_size=300, bidirectional=True, attention=True).eval(),
+                  lstm_classifier(vocab_size=300, bidirectional=True).eval(),  # last hidden state, as imdb-lstm
                   transformer_classifier(vocab_size=300, d_model=32, num_heads=4, d_ff=64, max_length=64).eval()):
         ids = torch.randint(1, 300, (2, 12))
         onnx_model = OnnxModule(export_onnx(model, ids, sequence_axis=True))

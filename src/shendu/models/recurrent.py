@@ -66,7 +66,7 @@ class PaddedLSTM(nn.Module):
                 backward_out, _ = self.backward_layers[i](reverse_padded(x, lengths))
                 x = torch.cat([forward_out, reverse_padded(backward_out, lengths)], dim=2)  # (B, T, 2H)
         hidden = self.hidden_size
-        last = x[torch.arange(len(x), device=x.device), lengths - 1, :hidden]  # forward: (B, H) at the end
+        last = x[torch.arange(x.shape[0], device=x.device), lengths - 1, :hidden]  # forward: (B, H) at the end
         if self.backward_layers is None:
             return x, last
         return x, torch.cat([last, x[:, 0, hidden:]], dim=1)  # backward: its final state is at step 0; (B, 2H)
