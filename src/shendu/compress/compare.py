@@ -62,14 +62,18 @@ def compare_runs(runs: Sequence[Path | str], calls: int = 50, warmup: int = 5,
     for predictor in predictors:
         if progress:
             progress(f"testing {predictor.run.path.name}")
-        evaluation = predictor.evaluate()
-        name, lower = primary_metric(evaluation.metrics)
+        if predictor.spec.test_data is None:
+            raise ShenduError(f"{predictor.run.path}'s model.json has no `test_data`: it cannot be tested on its split. "
+                              "Train it again with this shendu.")
+        test = predictor.spec.test_data.build(predictor.spec.input, predictor.run.path)  # built once per run
+        metrics = predictor.kind.evaluate(predictor.model, test, predictor.labels, predictor.spec.input)
+        name, lower = primary_metric(metrics)
         figures.append(Figures(
             run=str(predictor.run.path), method=predictor.spec.variant.method if predictor.spec.variant else "original",
             format=predictor.spec.format, backend=predictor.spec.variant.backend if predictor.spec.variant else "torch",
             parameters=predictor.spec.num_parameters, file_bytes=_file_bytes(predictor),
-            metric=name, value=float(evaluation.metrics[name]), lower_is_better=lower))
-        batches.append(_inputs(predictor))
+            metric=name, value=float(metrics[name]), lower_is_better=lower))
+        batches.append(_inputs(test))
     before = torch.get_num_threads()
     try:
         for threads in THREADS:
@@ -87,11 +91,10 @@ def compare_runs(runs: Sequence[Path | str], calls: int = 50, warmup: int = 5,
     return figures
 
 
-def _inputs(predictor: Predictor) -> dict[int, Any]:
+def _inputs(test: Any) -> dict[int, Any]:
     """The first 1 and 32 test inputs, batched as evaluate batches them."""
     from torch.utils.data import DataLoader
 
-    test = predictor.spec.test_data.build(predictor.spec.input, predictor.run.path)  # type: ignore[union-attr]
     out = {}
     for size in BATCHES:
         loader = DataLoader(test, batch_size=size, shuffle=False, collate_fn=getattr(test, "collate_fn", None))
