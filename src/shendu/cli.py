@@ -334,8 +334,9 @@ def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu 
     console.print(table)
 
 
-# compress, export, distill and compare live in cli_variants.py; importing it registers them on `app`
-from shendu import cli_variants  # noqa: E402, F401
+# compress, export, distill and compare live in cli_variants.py, serve in cli_serve.py; importing them
+# registers them on `app`
+from shendu import cli_serve, cli_variants  # noqa: E402, F401
 
 
 def main() -> None:

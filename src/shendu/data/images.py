@@ -14,13 +14,21 @@ from shendu.errors import InputError
 MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs with a clear message
 
 
-def read_image(path: Path | str) -> Image.Image:
-    """Open an image file fully; raise InputError if it is missing or not an image."""
+def read_image(path: Path | str, data: bytes | None = None) -> Image.Image:
+    """Open an image file fully; raise InputError if it is missing or not an image.
+
+    ``data``: the file's bytes when the caller has them already (an upload; ``path`` then only
+    names it in messages). The size is checked from the header, before any pixel is decoded,
+    so a decompression bomb (a small PNG of 20000x20000 pixels) is refused without being
+    expanded; Pillow's own bomb error is turned into the same message.
+    """
+    import io
+
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise InputError(f"INPUT must be an image file (PNG, JPEG, BMP, ...); got {path} (no such file).")
     try:
-        with Image.open(path) as image:
+        with Image.open(path if data is None else io.BytesIO(data)) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise InputError(
                     f"{path} is {image.width}x{image.height} pixels; images over "
@@ -28,6 +36,9 @@ def read_image(path: Path | str) -> Image.Image:
                 )
             image.load()
             return image.copy()
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"{path} is refused as a decompression bomb ({exc}); images over "
+                         f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(
             f"INPUT must be an image file (PNG, JPEG, BMP, ...); {path} could not be read as "
@@ -62,7 +73,15 @@ def image_to_unit_tensor(image: Image.Image, spec: ImageSpec) -> torch.Tensor:
 
 
 def _flatten_alpha(image: Image.Image) -> Image.Image:
-    """Put transparent images on white paper."""
+    """Put transparent images on white paper; bring 16-bit and 32-bit greys to 8 bits (Pillow's
+    own ``convert("L")`` clips them, which turns most 16-bit pictures white)."""
+    if image.mode.startswith("I") or image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        if image.mode.startswith("I;16") or (image.mode == "I" and values.max(initial=0) > 255):
+            values = values / 257.0  # 0..65535 -> 0..255
+        elif image.mode == "F" and values.max(initial=0) <= 1.0:
+            values = values * 255.0
+        return Image.fromarray(np.clip(np.nan_to_num(values), 0, 255).round().astype(np.uint8), mode="L")
     if image.mode in ("RGBA", "LA", "P"):
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, image.convert("RGBA"))

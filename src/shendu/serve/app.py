@@ -1,0 +1,451 @@
+"""The FastAPI application of `shendu serve` (see docs/serving.md for the endpoints).
+
+Everything a request can get wrong answers a JSON error ``{"error", "status": "error"}`` with a
+4xx code (400 malformed, 401 token, 404 unknown model, 413 too large, 415 not the media the model
+reads, 422 an input the model cannot take, 503 not ready, 504 timed out); a 500 means a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from shendu.errors import InputError
+from shendu.serve import inputs as request_inputs
+from shendu.serve.batching import Batcher
+from shendu.serve.config import ServeConfig
+from shendu.serve.metrics import ServiceMetrics
+from shendu.serve.models import ServedModel, check_runs
+from shendu.serve.schemas import (
+    DocumentsAnswer,
+    ErrorBody,
+    Health,
+    ModelInfo,
+    ModelList,
+    PredictRequest,
+    PredictResponse,
+    Ready,
+)
+
+log = logging.getLogger(__name__)
+
+# reachable without the token: liveness, and the page's static shell (it holds no model data:
+# the page asks for the token and sends it with every API call)
+PUBLIC_PATHS = ("/health", "/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/static/",)
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503, 504)}
+
+
+class ServiceError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "status": "error"}, status_code=status, headers=headers)
+
+
+class Service:
+    """The models, their batchers, the inference thread and the metrics of one app."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.models = {name: ServedModel(name, path) for name, path in check_runs(config.runs)}
+        self.metrics = ServiceMetrics()
+        self.executor: ThreadPoolExecutor | None = None
+        self.loading: asyncio.Task | None = None
+
+    @property
+    def ready(self) -> bool:
+        return all(m.ready for m in self.models.values())
+
+    async def start(self) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shendu-inference")
+        for model in self.models.values():
+            gauge = self.metrics.queue_depth.labels(model.name)
+            batcher = Batcher(model.predict, self.config.max_batch_size, self.config.batch_timeout_ms / 1000,
+                              self.executor, on_batch=self.metrics.batch_size.labels(model.name).observe)
+            gauge.set_function(lambda b=batcher: b.depth)
+            model.batcher = batcher
+            batcher.start()
+        self.loading = asyncio.get_running_loop().create_task(self._load_all())
+
+    async def _load_all(self) -> None:
+        loop = asyncio.get_running_loop()
+        for model in self.models.values():
+            await loop.run_in_executor(self.executor, model.load, self.config.warmup)
+
+    async def stop(self) -> None:
+        if self.loading is not None and not self.loading.done():
+            self.loading.cancel()
+        for model in self.models.values():
+            if model.batcher is not None:
+                await model.batcher.stop()
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+
+    def model(self, name: str) -> ServedModel:
+        if name not in self.models:
+            raise ServiceError(404, f"no model named {name!r}; this service serves {', '.join(self.models)} "
+                                    "(GET /v1/models lists them).")
+        model = self.models[name]
+        if not model.ready:
+            raise ServiceError(503, f"model {name} is {model.state}; GET /ready says when every model is ready.",
+                               {"Retry-After": "1"})
+        return model
+
+    async def predict(self, model: ServedModel, items: list[Any], options: dict[str, Any]) -> tuple[list, float]:
+        if len(items) > self.config.max_inputs:
+            raise ServiceError(413, f"a request may carry up to {self.config.max_inputs} inputs; got {len(items)}. "
+                                    "Split it into several requests.")
+        started = time.perf_counter()
+        assert model.batcher is not None
+        try:
+            results = await asyncio.wait_for(model.batcher.submit(items, options), self.config.request_timeout_s)
+        except TimeoutError:
+            raise ServiceError(504, f"the prediction did not finish within {self.config.request_timeout_s:g} s "
+                                    "(--request-timeout); the service is overloaded or the input is too large.") from None
+        self.metrics.inputs.labels(model.name).inc(len(items))
+        return results, (time.perf_counter() - started) * 1000
+
+
+def create_app(config: ServeConfig) -> Any:
+    """The app for ``config`` (its run folders are checked now, loaded in the background once the
+    app starts; ``/ready`` says 200 when every model is loaded and warmed up)."""
+    config.validate()
+    service = Service(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title="shendu serve", version=_version(), lifespan=lifespan,
+                  description="Predictions from shendu run folders. See docs/serving.md.")
+    app.state.service = service
+    _add_handlers(app)
+    _add_routes(app, service)
+    static = resources.files("shendu.serve") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return Guard(app, service)  # type: ignore[return-value]
+
+
+def app_from_env() -> Any:
+    """The app of the settings in ``SHENDU_SERVE_CONFIG`` (each ``--workers`` process builds its own)."""
+    import os
+
+    from shendu.serve.config import CONFIG_ENV
+
+    return create_app(ServeConfig.from_json(os.environ[CONFIG_ENV]))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shendu")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> JSONResponse:
+        status = 415 if isinstance(exc, request_inputs.UnsupportedMedia) else 422
+        return error(status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(exc.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        if exc.status_code == 404:
+            message = f"no route {request.method} {request.url.path}; see /docs for the endpoints."
+        return error(exc.status_code, message, getattr(exc, "headers", None))
+
+
+def _validation_response(errors: Any) -> JSONResponse:
+    errors = list(errors)
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error(400, "the body is not valid JSON; send e.g. {\"text\": \"a review\"} with "
+                          "Content-Type: application/json.")
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {e.get('msg')}")
+    return error(422, "the request does not match the schema (see /docs): " + "; ".join(parts) + ".")
+
+
+async def _read_predict_request(request: Request, model: ServedModel, max_inputs: int) -> tuple[list, dict]:
+    """The inputs (as the model's kind reads them) and options of a predict request: JSON
+    (:class:`PredictRequest`) or multipart (``file`` fields, one per input, plus options)."""
+    kind = model.predictor.input_spec.kind
+    spec = model.predictor.input_spec
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await request.body()
+        try:
+            parsed = PredictRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise _AsValidation(exc.errors()) from None
+        items = parsed.inputs if parsed.inputs is not None else [parsed]
+        if parsed.inputs is not None and any(getattr(parsed, f) is not None for f in request_inputs.FIELD_OF_KIND.values()):
+            raise InputError("send either one input at the top level or `inputs`, not both.")
+        if len(items) > max_inputs:
+            raise ServiceError(413, f"a request may carry up to {max_inputs} inputs; got {len(items)}. Split it.")
+        decoded = [request_inputs.from_item(kind, item.model_dump(exclude={"inputs", "top_k", "explain",
+                                                                          "score_threshold"}), i, spec)
+                   for i, item in enumerate(items)]
+        options = {k: getattr(parsed, k) for k in ("top_k", "explain", "score_threshold") if getattr(parsed, k) is not None}
+    elif content_type == "multipart/form-data":
+        form = await request.form(max_files=max_inputs, max_fields=20)
+        files = [v for k, v in form.multi_items() if k in ("file", "image", "audio") and not isinstance(v, str)]
+        texts = [v for k, v in form.multi_items() if k == "text" and isinstance(v, str)]
+        if not files and not texts:
+            raise ServiceError(400, "the multipart body has no `file` field; send the input as a file field named "
+                                    "`file` (or `image`).")
+        caption = form.get("caption") if isinstance(form.get("caption"), str) else None
+        decoded = [request_inputs.from_upload(kind, await f.read(), f.filename or f"upload {i}", caption, spec)
+                   for i, f in enumerate(files)]
+        decoded += [request_inputs.from_upload(kind, t.encode("utf-8"), "text field", caption, spec) for t in texts]
+        raw = {k: form.get(k) for k in ("top_k", "explain", "score_threshold") if isinstance(form.get(k), str)}
+        try:
+            opts = PredictRequest.model_validate({"inputs": [{}], **raw})
+        except ValidationError as exc:
+            raise _AsValidation(exc.errors()) from None
+        options = {k: getattr(opts, k) for k in raw}
+    else:
+        raise ServiceError(415, f"send application/json or multipart/form-data; got Content-Type "
+                                f"{content_type or '(none)'!r}.")
+    unknown = sorted(set(options) - set(model.options))
+    if unknown:
+        raise InputError(f"{', '.join(unknown)} is not an option of {model.predictor.task} models; they take "
+                         f"{', '.join(model.options) or 'none'}.")
+    return decoded, options
+
+
+class _AsValidation(Exception):
+    def __init__(self, errors: Any) -> None:
+        self.errors = errors
+
+
+PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
+            "multipart/form-data": {"schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "description": "One file per input: an image, an audio clip, or a text file."},
+                    "caption": {"type": "string", "description": "Multimodal models: the caption."},
+                    "top_k": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "explain": {"type": "integer", "minimum": 0, "maximum": 512},
+                    "score_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "required": ["file"],
+            }},
+        },
+    }
+}
+
+
+def _add_routes(app: FastAPI, service: Service) -> None:
+    @app.get("/health", response_model=Health, tags=["service"])
+    async def health() -> Health:
+        """Liveness: 200 as long as the process answers (no token needed)."""
+        return Health(status="ok")
+
+    @app.get("/ready", response_model=Ready, responses={503: {"model": Ready}}, tags=["service"])
+    async def ready() -> Any:
+        """200 when every model is loaded and warmed up, 503 before (or when one failed to load)."""
+        body = Ready(status="ready" if service.ready else "not ready",
+                     models={m.name: m.state for m in service.models.values()})
+        return body if service.ready else JSONResponse(body.model_dump(), status_code=503)
+
+    @app.get("/metrics", tags=["service"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics: requests by route and status, latency, batch sizes, queue depth."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models", response_model=ModelList, responses=ERRORS, tags=["models"])
+    async def list_models() -> ModelList:
+        """Every model served: name, recipe, task, what it reads, labels and test metrics."""
+        waiting = [m for m in service.models.values() if not m.ready]
+        if waiting:
+            raise ServiceError(503, f"{', '.join(m.name for m in waiting)} not ready yet ({waiting[0].state}); "
+                                    "retry when GET /ready says 200.", {"Retry-After": "1"})
+        return ModelList(models=[ModelInfo(**m.info()) for m in service.models.values()])
+
+    @app.get("/v1/models/{name}", response_model=ModelInfo, responses=ERRORS, tags=["models"])
+    async def model_info(name: str) -> ModelInfo:
+        """One model's description."""
+        return ModelInfo(**service.model(name).info())
+
+    @app.post("/v1/models/{name}/predict", response_model=PredictResponse, responses=ERRORS, tags=["models"],
+              openapi_extra=PREDICT_BODY)
+    async def predict(name: str, request: Request) -> PredictResponse:
+        """Predict one input or a batch: JSON (``{"image": base64}``, ``{"text": ...}``, ``{"numbers":
+        [...]}``, ``{"audio": base64}``, or ``{"inputs": [...]}``) or a multipart upload (``file``)."""
+        started = time.perf_counter()
+        model = service.model(name)
+        try:
+            items, options = await _read_predict_request(request, model, service.config.max_inputs)
+        except _AsValidation as exc:
+            return _validation_response(exc.errors)  # type: ignore[return-value]
+        results, _ = await service.predict(model, items, options)
+        return PredictResponse(model=name, task=model.predictor.task, predictions=results,
+                               latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                               batch_size=len(items))
+
+    @app.post("/predict", response_model=DocumentsAnswer, responses=ERRORS, tags=["documents"],
+              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                  "type": "object", "properties": {"image": {"type": "string", "format": "binary"}},
+                  "required": ["image"]}}}}})
+    async def documents_predict(request: Request, model: str | None = None) -> DocumentsAnswer:
+        """The source documents' Flask contract: a multipart ``image`` field in, ``{"predicted_class",
+        "confidence", "status": "success"}`` out (errors: ``{"error", "status": "error"}`` with a
+        4xx code). ``?model=NAME`` picks the model; the default is the first image classifier."""
+        chosen = model or next((m.name for m in service.models.values()
+                                if m.predictor is not None and m.predictor.task == "image-classification"), None)
+        if chosen is None:
+            if not service.ready:
+                raise ServiceError(503, "the models are still loading; retry when GET /ready says 200.",
+                                   {"Retry-After": "1"})
+            raise ServiceError(404, "no image classifier is served; POST /v1/models/NAME/predict instead.")
+        served = service.model(chosen)
+        if served.predictor.task != "image-classification":
+            raise ServiceError(404, f"model {chosen} is a {served.predictor.task} model; /predict serves image "
+                                    "classifiers. POST /v1/models/NAME/predict instead.")
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+            raise ServiceError(415, "POST /predict takes multipart/form-data with an `image` file field, e.g. "
+                                    "requests.post(url, files={'image': open('digit.png', 'rb')}).")
+        form = await request.form(max_files=1, max_fields=5)
+        upload = form.get("image")
+        if upload is None or isinstance(upload, str):
+            raise ServiceError(400, "No image provided: send the picture as a multipart file field named `image`.")
+        image = request_inputs.image_from_bytes(await upload.read(), upload.filename or "image")
+        results, _ = await service.predict(served, [image], {"top_k": 1})
+        best = results[0]["top"][0]
+        label = best["label"]
+        return DocumentsAnswer(predicted_class=int(label) if label.isdigit() else label,
+                               confidence=best["probability"])
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(str(resources.files("shendu.serve") / "static" / "index.html"))
+
+
+class Guard:
+    """The outermost ASGI layer: the body-size limit (413 before a large body is read), the
+    bearer token, and the request metrics (by route template, so the labels stay few)."""
+
+    def __init__(self, app: FastAPI, service: Service) -> None:
+        self.app, self.service = app, service
+        self.state = app.state  # tests and the CLI reach the service as app.state.service
+
+    def route_of(self, scope: dict[str, Any]) -> str:
+        for route in self.app.routes:
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return getattr(route, "path", "other")
+        return "other"
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        route, status = self.route_of(scope), [500]
+
+        async def send_status(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            refusal = self.refuse(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send_status)
+                return
+            limit, seen = self.service.config.max_body_bytes, [0]
+
+            async def limited_receive() -> dict[str, Any]:
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen[0] += len(message.get("body", b""))
+                    if seen[0] > limit:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_status)
+            except BodyTooLarge:
+                if status[0] == 500:  # nothing sent yet
+                    await _too_large(limit)(scope, receive, send_status)
+        finally:
+            path = scope.get("path", "")
+            if not path.startswith("/static/"):
+                metrics = self.service.metrics
+                metrics.requests.labels(route, scope.get("method", ""), str(status[0])).inc()
+                metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+    def refuse(self, scope: dict[str, Any]) -> JSONResponse | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        length = headers.get("content-length")
+        limit = self.service.config.max_body_bytes
+        if length is not None:
+            if not length.isdigit():
+                return error(400, f"Content-Length must be a number of bytes; got {length!r}.")
+            if int(length) > limit:
+                return _too_large(limit, int(length))
+        token = self.service.config.token
+        path = scope.get("path", "")
+        if token is None or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        given = headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            why = "no Authorization header" if not given else "a wrong token"
+            return error(401, f"this service needs a bearer token (Authorization: Bearer TOKEN); got {why}.",
+                         {"WWW-Authenticate": "Bearer"})
+        return None
+
+
+def _too_large(limit: int, length: int | None = None) -> JSONResponse:
+    got = f"{length:,} bytes" if length is not None else f"more than {limit:,} bytes"
+    return error(413, f"the body is too large: at most {limit:,} bytes are read (--max-body-bytes); got {got}. "
+                      "Send a smaller file, or fewer inputs per request.")
