@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install system-deps run test test-slow bench lint clean
 
-# Debian packages the recipes and tests use: espeak-ng speaks the speech-ctc corpus.
-SYSTEM_PACKAGES := espeak-ng
+# Debian packages the recipes and tests use: espeak-ng speaks the speech-ctc corpus; chromium runs
+# the web page's browser tests (driven by Playwright with executable_path=/usr/bin/chromium).
+SYSTEM_PACKAGES := espeak-ng chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 install: system-deps $(STAMP)
 
 system-deps:
-	@command -v espeak-ng >/dev/null 2>&1 || { \
+	@{ command -v espeak-ng && test -x /usr/bin/chromium; } >/dev/null 2>&1 || { \
 	  echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES); }

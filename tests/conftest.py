@@ -150,3 +150,30 @@ def small_digit_folder(tmp_path_factory) -> Path:
     from shendu.data.folder import export_digits_folder
 
     return export_digits_folder(tmp_path_factory.mktemp("folder") / "digits", per_class=20)
+
+
+DETECT_TINY = ("--set", "train_canvases=64", "--set", "val_canvases=8", "--set", "test_canvases=8")
+TEXT_SMALL = ("--set", "train_limit=1500", "--set", "test_size=200", "--set", "val_size=100", "--set", "max_length=160",
+              "--set", "vocab_size=5000")
+
+
+@pytest.fixture(scope="session")
+def det_run(tmp_path_factory) -> Path:
+    """A detect-digits run (3 epochs on 64 canvases), trained once per test session."""
+    out = tmp_path_factory.mktemp("det")
+    result = run_cli("train", "detect-digits", "--epochs", "3", *DETECT_TINY, "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test mAP@0.5" in result.stdout
+    (run,) = out.iterdir()
+    return run
+
+
+@pytest.fixture(scope="session")
+def attention_run(tmp_path_factory) -> Path:
+    """An imdb-lstm-attention run (8 epochs on 1,500 reviews), trained once per test session."""
+    out = tmp_path_factory.mktemp("text")
+    result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL, "--out", str(out),
+                     "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = out.iterdir()
+    return run

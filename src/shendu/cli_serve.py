@@ -30,6 +30,9 @@ def serve(
 ) -> None:
     """Serve RUNs over HTTP: a web page at /, predictions at /v1/models/NAME/predict (and the
     documents' POST /predict), /docs, /health, /ready and /metrics. See docs/serving.md."""
+    # torch's OpenMP threads otherwise spin between batches, taking the CPU the HTTP side needs
+    # (set before torch is first imported, which is below)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with user_errors():
         import uvicorn
 

@@ -12,16 +12,6 @@ from tests.data.test_detection import _coco_folder
 TINY = ("--set", "train_canvases=64", "--set", "val_canvases=8", "--set", "test_canvases=8")
 
 
-@pytest.fixture(scope="module")
-def det_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("det")
-    result = run_cli("train", "detect-digits", "--epochs", "3", *TINY, "--out", str(out), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "test mAP@0.5" in result.stdout
-    (run,) = out.iterdir()
-    return run
-
-
 def test_run_folder_holds_a_detector_with_its_report(det_run):
     model = json.loads((det_run / "model.json").read_text())
     assert model["task"] == "object-detection" and model["factory"] == "shendu.models.detection:digit_detector"

@@ -11,16 +11,6 @@ SMALL = ("--set", "train_limit=1500", "--set", "test_size=200", "--set", "val_si
          "--set", "vocab_size=5000")
 
 
-@pytest.fixture(scope="module")
-def attention_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("text")
-    result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *SMALL, "--out", str(out),
-                     "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run,) = out.iterdir()
-    return run
-
-
 def _history(run):
     lines = (run / "history.csv").read_text().splitlines()
     header = lines[0].split(",")

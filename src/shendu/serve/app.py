@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -115,19 +115,19 @@ class Service:
                                {"Retry-After": "1"})
         return model
 
-    async def predict(self, model: ServedModel, items: list[Any], options: dict[str, Any]) -> tuple[list, float]:
+    async def predict(self, model: ServedModel, items: list[Any], options: dict[str, Any]) -> tuple[list, int]:
+        """The results of ``items`` and the size of the batch they ran in."""
         if len(items) > self.config.max_inputs:
             raise ServiceError(413, f"a request may carry up to {self.config.max_inputs} inputs; got {len(items)}. "
                                     "Split it into several requests.")
-        started = time.perf_counter()
         assert model.batcher is not None
         try:
-            results = await asyncio.wait_for(model.batcher.submit(items, options), self.config.request_timeout_s)
+            results, batch_size = await asyncio.wait_for(model.batcher.submit(items, options), self.config.request_timeout_s)
         except TimeoutError:
             raise ServiceError(504, f"the prediction did not finish within {self.config.request_timeout_s:g} s "
                                     "(--request-timeout); the service is overloaded or the input is too large.") from None
         self.metrics.inputs.labels(model.name).inc(len(items))
-        return results, (time.perf_counter() - started) * 1000
+        return results, batch_size
 
 
 def create_app(config: ServeConfig) -> Any:
@@ -282,6 +282,10 @@ PREDICT_BODY = {
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:
+    # the schema names the models served, so clients (and schemathesis) see the valid names
+    model_name = Path(description="A model's name: GET /v1/models lists them.",
+                      json_schema_extra={"enum": list(service.models)})
+
     @app.get("/health", response_model=Health, tags=["service"])
     async def health() -> Health:
         """Liveness: 200 as long as the process answers (no token needed)."""
@@ -311,13 +315,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         return ModelList(models=[ModelInfo(**m.info()) for m in service.models.values()])
 
     @app.get("/v1/models/{name}", response_model=ModelInfo, responses=ERRORS, tags=["models"])
-    async def model_info(name: str) -> ModelInfo:
+    async def model_info(name: str = model_name) -> ModelInfo:
         """One model's description."""
         return ModelInfo(**service.model(name).info())
 
     @app.post("/v1/models/{name}/predict", response_model=PredictResponse, responses=ERRORS, tags=["models"],
               openapi_extra=PREDICT_BODY)
-    async def predict(name: str, request: Request) -> PredictResponse:
+    async def predict(request: Request, name: str = model_name) -> PredictResponse:
         """Predict one input or a batch: JSON (``{"image": base64}``, ``{"text": ...}``, ``{"numbers":
         [...]}``, ``{"audio": base64}``, or ``{"inputs": [...]}``) or a multipart upload (``file``)."""
         started = time.perf_counter()
@@ -326,10 +330,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
             items, options = await _read_predict_request(request, model, service.config.max_inputs)
         except _AsValidation as exc:
             return _validation_response(exc.errors)  # type: ignore[return-value]
-        results, _ = await service.predict(model, items, options)
+        results, batch_size = await service.predict(model, items, options)
         return PredictResponse(model=name, task=model.predictor.task, predictions=results,
-                               latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                               batch_size=len(items))
+                               latency_ms=round((time.perf_counter() - started) * 1000, 3), batch_size=batch_size)
 
     @app.post("/predict", response_model=DocumentsAnswer, responses=ERRORS, tags=["documents"],
               openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -68,9 +68,9 @@ class Batcher:
             except asyncio.CancelledError:
                 pass
 
-    async def submit(self, inputs: list[Any], options: dict[str, Any]) -> list[Any]:
-        """Queue ``inputs`` and wait for their results (the future is cancelled if the caller
-        gives up, and a cancelled job is skipped)."""
+    async def submit(self, inputs: list[Any], options: dict[str, Any]) -> tuple[list[Any], int]:
+        """Queue ``inputs`` and wait for their results and the size of the batch they ran in
+        (the future is cancelled if the caller gives up, and a cancelled job is skipped)."""
         job = Job(list(inputs), tuple(sorted(options.items())), asyncio.get_running_loop().create_future())
         self.depth += len(job.inputs)
         self.queue.put_nowait(job)
@@ -126,7 +126,8 @@ class Batcher:
                     continue
                 for job in batch:  # find the request with the bad input; the others still get results
                     try:
-                        _settle(job, await loop.run_in_executor(self.executor, self.predict, job.inputs, options))
+                        alone = await loop.run_in_executor(self.executor, self.predict, job.inputs, options)
+                        _settle(job, (alone, len(job.inputs)))
                     except Exception as job_exc:  # noqa: BLE001 - handed to that caller
                         _settle(job, exc=job_exc)
                 continue
@@ -137,11 +138,11 @@ class Batcher:
                 continue
             start = 0
             for job in batch:
-                _settle(job, results[start:start + len(job.inputs)])
+                _settle(job, (results[start:start + len(job.inputs)], len(inputs)))
                 start += len(job.inputs)
 
 
-def _settle(job: Job, results: list[Any] | None = None, exc: BaseException | None = None) -> None:
+def _settle(job: Job, results: tuple[list[Any], int] | None = None, exc: BaseException | None = None) -> None:
     if job.future.done():
         return
     if exc is not None:
