@@ -36,7 +36,12 @@ def test_white_on_black_is_kept_and_rgb_alpha_is_flattened(tmp_path):
 def test_non_image_and_missing_file_raise_input_error(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
-    with pytest.raises(InputError, match="could not be read as one"):
+    with pytest.raises(InputError, match="no image format Pillow knows"):
         read_image(text)
+    png = tmp_path / "cut.png"
+    Image.new("L", (64, 64), 128).save(png)
+    png.write_bytes(png.read_bytes()[:60])  # a real PNG, cut short: an image that cannot be decoded
+    with pytest.raises(InputError, match="could not be read as one"):
+        read_image(png)
     with pytest.raises(InputError, match="no such file"):
         read_image(tmp_path / "absent.png")

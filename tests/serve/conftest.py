@@ -30,6 +30,16 @@ def mnist_run(tmp_path_factory) -> Path:
     return run
 
 
+@pytest.fixture(scope="session")
+def xor_run(tmp_path_factory) -> Path:
+    """The documents' XOR network: a vector model that reads 2 numbers."""
+    out = tmp_path_factory.mktemp("serve-xor")
+    result = run_cli("train", "xor", "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = out.iterdir()
+    return run
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

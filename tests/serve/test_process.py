@@ -33,16 +33,16 @@ def start(run, *args: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.01)
 
 
-def test_sigterm_under_load_finishes_every_in_flight_request(digits_run):
+def test_sigterm_under_load_finishes_every_in_flight_request(xor_run):
     # a long batch timeout keeps the first requests waiting in the batcher when SIGTERM arrives
-    process, url = start(digits_run, "--batch-timeout-ms", "1500", "--max-batch-size", "64")
-    name = digits_run.name
+    process, url = start(xor_run, "--batch-timeout-ms", "1500", "--max-batch-size", "64")
+    name = xor_run.name
     answers: list[int] = []
     errors: list[BaseException] = []
 
     def call() -> None:
         try:
-            response = httpx.post(f"{url}/v1/models/{name}/predict", json={"numbers": [0.0] * 64}, timeout=30)
+            response = httpx.post(f"{url}/v1/models/{name}/predict", json={"numbers": [0.0, 1.0]}, timeout=30)
             answers.append(response.status_code)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -59,12 +59,14 @@ def test_sigterm_under_load_finishes_every_in_flight_request(digits_run):
     output = process.communicate(timeout=60)[0]
     assert not errors, errors
     assert answers == [200] * 16, answers
-    assert process.returncode == 0, output
+    # uvicorn finishes its shutdown, then re-raises the signal so supervisors see it ended by SIGTERM
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Finished server process" in output
     assert "Traceback" not in output
 
 
-def test_the_page_the_schema_and_the_docs_are_served(digits_run):
-    process, url = start(digits_run)
+def test_the_page_the_schema_and_the_docs_are_served(xor_run):
+    process, url = start(xor_run)
     try:
         page = httpx.get(f"{url}/")
         assert page.status_code == 200 and "<html" in page.text.lower()
@@ -76,13 +78,18 @@ def test_the_page_the_schema_and_the_docs_are_served(digits_run):
         process.communicate(timeout=60)
 
 
-def test_two_workers_each_serve(digits_run):
-    process, url = start(digits_run, "--workers", "2")
+def test_two_workers_each_serve(xor_run):
+    process, url = start(xor_run, "--workers", "2")
     try:
-        name = digits_run.name
-        for _ in range(6):
-            assert httpx.post(f"{url}/v1/models/{name}/predict", json={"numbers": [1.0] * 64}).status_code == 200
+        name = xor_run.name
+        answered, deadline = 0, time.monotonic() + 60
+        while answered < 6:  # /ready came from one worker; the other may still be loading (503, Retry-After)
+            status = httpx.post(f"{url}/v1/models/{name}/predict", json={"numbers": [1.0, 1.0]}).status_code
+            assert status in (200, 503) and time.monotonic() < deadline, status
+            answered += status == 200
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=60)[0]
-    assert process.returncode == 0, output
+    # uvicorn finishes its shutdown, then re-raises the signal so supervisors see it ended by SIGTERM
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Finished server process" in output

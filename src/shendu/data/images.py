@@ -14,6 +14,10 @@ from shendu.errors import InputError
 MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs with a clear message
 
 
+class NotAnImageError(InputError):
+    """A file that is no image format Pillow knows (as opposed to a broken or refused image)."""
+
+
 def read_image(path: Path | str, data: bytes | None = None) -> Image.Image:
     """Open an image file fully; raise InputError if it is missing or not an image.
 
@@ -39,7 +43,10 @@ def read_image(path: Path | str, data: bytes | None = None) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise InputError(f"{path} is refused as a decompression bomb ({exc}); images over "
                          f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise NotAnImageError(f"INPUT must be an image file (PNG, JPEG, BMP, ...); {path} is no image format "
+                              "Pillow knows. Pass a picture of what the model was trained on.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(
             f"INPUT must be an image file (PNG, JPEG, BMP, ...); {path} could not be read as "
             f"one ({type(exc).__name__}: {exc}). Pass a picture of what the model was trained on."

@@ -191,6 +191,9 @@ def _add_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         if exc.status_code == 404:
             message = f"no route {request.method} {request.url.path}; see /docs for the endpoints."
+        elif exc.status_code == 405:
+            allowed = (getattr(exc, "headers", None) or {}).get("allow", "another method")
+            message = f"{request.url.path} does not take {request.method}; it takes {allowed} (see /docs)."
         return error(exc.status_code, message, getattr(exc, "headers", None))
 
 

@@ -42,17 +42,15 @@ def decode_base64(text: str, what: str) -> bytes:
 
 def image_from_bytes(data: bytes, name: str) -> Any:
     """A PIL image from an upload's bytes (size checked before decoding: no decompression bomb)."""
-    from shendu.data.images import read_image
+    from shendu.data.images import NotAnImageError, read_image
 
     if not data:
         raise InputError(f"{name} is empty (0 bytes); send a PNG, JPEG or BMP file.")
     try:
         return read_image(name, data=data)
-    except InputError as exc:
-        if "could not be read" in str(exc):
-            raise UnsupportedMedia(f"{name} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP); "
-                                   f"got {len(data):,} bytes starting {data[:8]!r}. Send a picture.") from None
-        raise
+    except NotAnImageError:
+        raise UnsupportedMedia(f"{name} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP); "
+                               f"got {len(data):,} bytes starting {data[:8]!r}. Send a picture.") from None
 
 
 def audio_from_bytes(data: bytes, name: str, sample_rate: int) -> Any:
