@@ -5,7 +5,7 @@ several client concurrencies, with each server's requests/s as a ratio of Flask'
 Servers (each a real subprocess on a free loopback port, started in turn, so only one runs while
 it is measured; all killed at exit):
 
-* ``shendu``: ``python -m shendu serve RUN --max-batch-size 32 --batch-timeout-ms 5`` (uvicorn,
+* ``shendu``: ``python -m shendu serve RUN --max-batch-size 32`` (``--shendu-args``; uvicorn,
   one process, our asyncio dynamic batcher, one inference thread); ready when ``GET /ready`` is 200.
 * ``flask``: benchmarks/flask_baseline.py, the documents' Flask app re-created (one forward pass
   per request, Werkzeug's development server with Flask's defaults, threaded, access log on);
@@ -65,6 +65,7 @@ import io
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import statistics
@@ -109,12 +110,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_server(name: str, run: str, port: int, threads: int | None) -> Server:
+SHENDU_ARGS = "--max-batch-size 32"  # and shendu serve's defaults for the rest (--batch-timeout-ms ...)
+
+
+def make_server(name: str, run: str, port: int, threads: int | None, shendu_args: str = SHENDU_ARGS) -> Server:
     python = sys.executable
     thread_flag = ["--threads", str(threads)] if threads else []
     if name == "shendu":  # no --threads option: OMP_NUM_THREADS (set for every server) sets torch's
-        return Server(name, [python, "-m", "shendu", "serve", run, "--port", str(port), "--max-batch-size", "32",
-                             "--batch-timeout-ms", "5", "--log-level", "warning"], "/ready", port=port)
+        return Server(name, [python, "-m", "shendu", "serve", run, "--port", str(port), *shlex.split(shendu_args),
+                             "--log-level", "warning"], "/ready", port=port)
     if name == "flask":
         return Server(name, [python, str(HERE / "flask_baseline.py"), run, "--port", str(port), *thread_flag], "/",
                       any_answer_is_ready=True, port=port)
@@ -461,6 +465,9 @@ def main() -> None:
                         help="torch threads in every server (OMP_NUM_THREADS and MKL_NUM_THREADS in their environment, "
                              "plus torch.set_num_threads in Flask's and LitServe's; default: torch's default)")
     parser.add_argument("--quick", action="store_true", help="short cells for a smoke run (3 s + 1 s warm-up)")
+    parser.add_argument("--shendu-args", default=SHENDU_ARGS,
+                        help=f"options of `shendu serve` (default {SHENDU_ARGS!r}), e.g. '--batch-timeout-ms 5' "
+                             "or '--workers 2'")
     args = parser.parse_args()
     if args.run is None or not (Path(args.run) / "model.json").is_file():
         got = "no RUN given" if args.run is None else f"{args.run} has no model.json"
@@ -492,7 +499,7 @@ def main() -> None:
           f"{len(pngs)} test images as PNG ({statistics.mean(map(len, pngs)):.0f} bytes on average); "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}, torch threads per server: "
           f"{args.threads or f'torch default ({default_threads} here)'}, "
-          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
+          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}; shendu serve {args.shendu_args}; "
           f"{warmup:g} s warm-up + {duration:g} s per cell", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally below runs
@@ -501,7 +508,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="serve-load-") as logs:
         try:
             for name in names:
-                server = make_server(name, run, free_port(), args.threads)
+                server = make_server(name, run, free_port(), args.threads, args.shendu_args)
                 started.append(server)
                 t0 = time.perf_counter()
                 start(server, Path(logs), args.threads)

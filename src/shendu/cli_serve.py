@@ -17,7 +17,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 serves other machines too.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     max_batch_size: Annotated[int, typer.Option(help="The most inputs run as one batch.")] = 32,
-    batch_timeout_ms: Annotated[float, typer.Option(help="How long a request waits for others to batch with.")] = 5.0,
+    batch_timeout_ms: Annotated[float, typer.Option(help="How long a batch waits to fill when the model is free "
+                                                         "(0: at once; under load batches fill by themselves).")] = 0.0,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads every model).")] = 1,
     token: Annotated[str | None, typer.Option(help="Bearer token every route but /health requires "
                                                    "(default: $SHENDU_TOKEN; none when unset).")] = None,

@@ -1,17 +1,24 @@
 """Dynamic batching: concurrent requests for one model run as one batch.
 
-Each model has one :class:`Batcher`: requests put a job (their inputs and options) on its
-queue and await their own future; one asyncio task takes the first job, waits up to
-``timeout_s`` for more (or until ``max_batch_size`` inputs are gathered), runs the whole batch
-through the model in the service's single inference thread, and hands each caller its own
-slice of the results. Jobs with other options (``top_k``, ``explain``...) wait for the next
-batch; while a batch runs, new requests queue up and form the next one, so under load batches
-fill without waiting for the timeout at all.
+Each model has one :class:`Batcher`. A request puts a job (its inputs and options) in the queue
+and awaits its own future. The model runs one batch at a time, in the service's inference
+thread:
 
-A batch that fails on one bad input (:class:`~shendu.errors.InputError`) is run again job by
-job, so only the request that sent the bad input gets the error.
+- when the model is free, a batch starts at once with what is queued (up to
+  ``max_batch_size`` inputs), or, with ``timeout_s > 0``, after waiting up to ``timeout_s``
+  for the batch to fill;
+- while a batch runs, new requests queue up, and the next batch starts with all of them the
+  moment the model is free again.
 
-Why our own and not LitServe: see ``benchmarks/serve_load.py`` and ``benchmarks/RESULTS.md``.
+So a lone request never waits, and under load batches fill by themselves while the HTTP side
+reads the next requests in parallel with the model (torch releases the GIL inside its kernels).
+The batch is started from the request handler itself (not from a background task that the event
+loop would schedule only after a whole burst of requests had been read), which is what keeps
+reading and computing overlapped: ``benchmarks/serve_load.py`` measured both (RESULTS.md).
+
+Jobs with other options (``top_k``, ``explain``...) wait for a batch of their own. A batch
+that fails on one bad input (:class:`~shendu.errors.InputError`) is run again job by job, so
+only the request that sent the bad input gets the error.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ class Batcher:
         predict: ``predict(inputs, options_dict) -> results`` (one result per input), run in
             ``executor``.
         max_batch_size: the most inputs in one batch (a larger single request runs alone).
-        timeout_s: how long the first job of a batch waits for company.
+        timeout_s: how long a batch waits to fill when the model is free (0: it starts at once).
         executor: where ``predict`` runs (one thread: batches run one at a time).
         on_batch: called with each batch's size (metrics).
     """
@@ -52,94 +59,111 @@ class Batcher:
                  timeout_s: float, executor: Executor, on_batch: Callable[[int], None] | None = None) -> None:
         self.predict, self.max_batch_size, self.timeout_s = predict, max_batch_size, timeout_s
         self.executor, self.on_batch = executor, on_batch
-        self.queue: asyncio.Queue[Job] = asyncio.Queue()
-        self.waiting: deque[Job] = deque()
-        self.depth = 0  # inputs queued, not yet running
-        self._task: asyncio.Task | None = None
+        self.queue: deque[Job] = deque()
+        self.running = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def depth(self) -> int:
+        """Inputs queued, not yet running."""
+        return sum(len(job.inputs) for job in self.queue)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        """Nothing to start: batches are launched by the requests themselves."""
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        if self._timer is not None:
+            self._timer.cancel()
+        for job in self.queue:
+            if not job.future.done():
+                job.future.cancel()
+        self.queue.clear()
 
     async def submit(self, inputs: list[Any], options: dict[str, Any]) -> tuple[list[Any], int]:
         """Queue ``inputs`` and wait for their results and the size of the batch they ran in
-        (the future is cancelled if the caller gives up, and a cancelled job is skipped)."""
+        (a caller that gives up cancels its future, and a cancelled job is skipped)."""
         job = Job(list(inputs), tuple(sorted(options.items())), asyncio.get_running_loop().create_future())
-        self.depth += len(job.inputs)
-        self.queue.put_nowait(job)
+        self.queue.append(job)
+        if not self.running:
+            if self.timeout_s <= 0 or self.depth >= self.max_batch_size:
+                self._launch()
+            elif self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(self.timeout_s, self._launch)
         return await job.future
 
-    async def _next(self, timeout: float | None) -> Job | None:
-        if self.waiting:
-            return self.waiting.popleft()
-        if timeout is None:
-            return await self.queue.get()
-        try:
-            return self.queue.get_nowait() if timeout <= 0 else await asyncio.wait_for(self.queue.get(), timeout)
-        except (asyncio.QueueEmpty, TimeoutError):
-            return None
-
-    async def _gather(self) -> list[Job]:
-        loop = asyncio.get_running_loop()
-        first = await self._next(None)
-        batch, size = [first], len(first.inputs)
-        deadline = loop.time() + self.timeout_s
-        held: list[Job] = []
-        while size < self.max_batch_size:
-            job = await self._next(max(0.0, deadline - loop.time()))
-            if job is None:
-                break
-            if job.options != first.options or size + len(job.inputs) > self.max_batch_size:
-                held.append(job)  # the next batch starts with it
-                if size + len(job.inputs) > self.max_batch_size:
-                    break
+    def _take(self) -> list[Job]:
+        """The next batch: the first live job and the queued jobs with its options that fit."""
+        while self.queue and self.queue[0].future.done():
+            self.queue.popleft()
+        if not self.queue:
+            return []
+        first = self.queue.popleft()
+        batch, size, kept = [first], len(first.inputs), deque()
+        while self.queue:
+            job = self.queue.popleft()
+            if job.future.done():
                 continue
-            batch.append(job)
-            size += len(job.inputs)
-        self.waiting.extendleft(reversed(held))
+            if job.options == first.options and size + len(job.inputs) <= self.max_batch_size:
+                batch.append(job)
+                size += len(job.inputs)
+            else:
+                kept.append(job)
+        self.queue = kept
         return batch
 
-    async def _run(self) -> None:
+    def _launch(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.running:
+            return
+        batch = self._take()
+        if not batch:
+            return
+        self.running = True
+        inputs = [x for job in batch for x in job.inputs]
+        if self.on_batch is not None:
+            self.on_batch(len(inputs))
         loop = asyncio.get_running_loop()
-        while True:
-            batch = await self._gather()
-            self.depth -= sum(len(job.inputs) for job in batch)
-            batch = [job for job in batch if not job.future.done()]  # callers that gave up
-            if not batch:
-                continue
-            inputs = [x for job in batch for x in job.inputs]
-            options = dict(batch[0].options)
-            if self.on_batch is not None:
-                self.on_batch(len(inputs))
-            try:
-                results = await loop.run_in_executor(self.executor, self.predict, inputs, options)
-            except InputError as exc:
-                if len(batch) == 1:
-                    _settle(batch[0], exc=exc)
-                    continue
-                for job in batch:  # find the request with the bad input; the others still get results
-                    try:
-                        alone = await loop.run_in_executor(self.executor, self.predict, job.inputs, options)
-                        _settle(job, (alone, len(job.inputs)))
-                    except Exception as job_exc:  # noqa: BLE001 - handed to that caller
-                        _settle(job, exc=job_exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - every caller of the batch gets it
-                log.exception("a batch of %d inputs failed", len(inputs))
-                for job in batch:
-                    _settle(job, exc=exc)
-                continue
-            start = 0
+        future = loop.run_in_executor(self.executor, self.predict, inputs, dict(batch[0].options))
+        future.add_done_callback(lambda f: self._finished(batch, len(inputs), f))
+
+    def _finished(self, batch: list[Job], size: int, future: asyncio.Future) -> None:
+        exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
+        if isinstance(exc, InputError) and len(batch) > 1:
+            task = asyncio.get_running_loop().create_task(self._isolate(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        if exc is not None:
+            if not isinstance(exc, InputError | asyncio.CancelledError):
+                log.error("a batch of %d inputs failed: %s", size, exc, exc_info=exc)
             for job in batch:
-                _settle(job, (results[start:start + len(job.inputs)], len(inputs)))
+                _settle(job, exc=exc)
+        else:
+            results, start = future.result(), 0
+            for job in batch:
+                _settle(job, (results[start:start + len(job.inputs)], size))
                 start += len(job.inputs)
+        self._next()
+
+    async def _isolate(self, batch: list[Job]) -> None:
+        """Run each job of a failed batch alone: only the bad one gets the error."""
+        loop = asyncio.get_running_loop()
+        for job in batch:
+            try:
+                results = await loop.run_in_executor(self.executor, self.predict, job.inputs, dict(job.options))
+                _settle(job, (results, len(job.inputs)))
+            except Exception as exc:  # noqa: BLE001 - handed to that caller
+                _settle(job, exc=exc)
+        self._next()
+
+    def _next(self) -> None:
+        """The model is free: what queued while it ran goes at once (it has waited already)."""
+        self.running = False
+        if self.queue:
+            self._launch()
 
 
 def _settle(job: Job, results: tuple[list[Any], int] | None = None, exc: BaseException | None = None) -> None:

@@ -18,7 +18,8 @@ class ServeConfig:
         runs: the run folders to serve (nothing else is ever loaded).
         host, port: where to listen; 127.0.0.1 unless told otherwise.
         max_batch_size: the most inputs run as one batch.
-        batch_timeout_ms: how long the first request of a batch waits for others.
+        batch_timeout_ms: how long a batch waits to fill when the model is free (0: it starts at
+            once; under load batches fill while the previous one runs).
         workers: uvicorn worker processes (each loads every model).
         token: a bearer token every route but ``/health`` and the page's static files requires
             (``None``: no token; ``SHENDU_TOKEN`` fills it when unset).
@@ -33,7 +34,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     max_batch_size: int = 32
-    batch_timeout_ms: float = 5.0
+    batch_timeout_ms: float = 0.0
     workers: int = 1
     token: str | None = None
     max_body_bytes: int = 10 * 1024 * 1024
