@@ -177,3 +177,19 @@ def attention_run(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = out.iterdir()
     return run
+
+
+SPEECH_SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "test_clips=40", "--set", "min_digits=1",
+                "--set", "max_digits=3", "--set", "hidden_size=64", "--set", "mlp_dim=128")
+
+
+@pytest.fixture(scope="session")
+def speech_run(tmp_path_factory) -> tuple[Path, Path]:
+    """A speech-ctc run (30 epochs on 400 espeak-ng clips) and its clip cache, trained once per session."""
+    root = tmp_path_factory.mktemp("speech")
+    result = run_cli("train", "speech-ctc", "--epochs", "30", "--batch-size", "16", "--lr", "3e-3", *SPEECH_SMALL,
+                     "--set", f"cache_dir={root / 'cache'}", "--out", str(root / "runs"), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test word error rate" in result.stdout
+    (run,) = (root / "runs").iterdir()
+    return run, root / "cache"

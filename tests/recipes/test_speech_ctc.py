@@ -15,17 +15,6 @@ SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "test_cli
          "--set", "max_digits=3", "--set", "hidden_size=64", "--set", "mlp_dim=128")
 
 
-@pytest.fixture(scope="module")
-def speech_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("speech")
-    result = run_cli("train", "speech-ctc", "--epochs", "30", "--batch-size", "16", "--lr", "3e-3", *SMALL,
-                     "--set", f"cache_dir={root / 'cache'}", "--out", str(root / "runs"), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "test word error rate" in result.stdout
-    (run,) = (root / "runs").iterdir()
-    return run, root / "cache"
-
-
 def test_it_learns_to_transcribe_held_out_voices(speech_run):
     run, _ = speech_run
     metrics = json.loads((run / "metrics.json").read_text())

@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
 import struct
+import subprocess
 import threading
 import time
 import zlib
@@ -400,3 +402,61 @@ def test_requests_never_name_files_to_read(client, runs):
     response = client.post(f"/v1/models/{runs['image'].name}/predict", json={"image": secret})
     assert response.status_code == 415
     assert client.get(f"/v1/models/{runs['image'] / 'model.json'}").status_code == 404
+
+
+# -- the other kinds: forecasters, multimodal models, speech ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serve-kinds")
+    runs = {}
+    for recipe in ("series-lstm", "multimodal"):
+        result = run_cli("train", recipe, "--epochs", "1", "--out", str(out / recipe), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        (runs[recipe],) = (out / recipe).iterdir()
+    return runs
+
+
+def test_a_forecaster_and_a_multimodal_model_answer_like_shendu_load(other_runs):
+    series, multimodal = other_runs["series-lstm"], other_runs["multimodal"]
+    app = create_app(ServeConfig(runs=[str(series), str(multimodal)]))
+    history = [float(300 + i % 12) for i in range(40)]
+    image = png_bytes(digit(7, size=8))
+    with TestClient(app) as client:
+        wait_ready(client)
+        fields = {m["name"]: m["input_field"] for m in client.get("/v1/models").json()["models"]}
+        assert fields == {series.name: "numbers", multimodal.name: "image"}
+        forecast = client.post(f"/v1/models/{series.name}/predict", json={"numbers": history})
+        pair = client.post(f"/v1/models/{multimodal.name}/predict",
+                           json={"image": b64(image), "caption": "an odd number", "top_k": 2})
+        no_caption = client.post(f"/v1/models/{multimodal.name}/predict", json={"image": b64(image)})
+        short = client.post(f"/v1/models/{series.name}/predict", json={"numbers": [1.0, 2.0]})
+    assert forecast.status_code == 200, forecast.text
+    assert forecast.json()["predictions"] == [r.to_dict() for r in shendu.load(series).predict([history])]
+    assert pair.status_code == 200, pair.text
+    want = shendu.load(multimodal).predict([(Image.open(io.BytesIO(image)), "an odd number")], top_k=2)[0].to_dict()
+    got = pair.json()["predictions"][0]
+    assert got["top"] == want["top"] and got["caption"] == "an odd number"
+    assert no_caption.status_code == 422 and "caption" in no_caption.json()["error"]
+    assert short.status_code == 422 and "at least" in short.json()["error"]
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (make install installs it)")
+def test_a_speech_model_transcribes_an_uploaded_wav_like_shendu_load(speech_run, tmp_path):
+    run, _ = speech_run
+    wav = tmp_path / "clip.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "four two"], check=True)
+    app = create_app(ServeConfig(runs=[str(run)]))
+    with TestClient(app) as client:
+        wait_ready(client)
+        assert client.get("/v1/models").json()["models"][0]["input_field"] == "audio"
+        as_json = client.post(f"/v1/models/{run.name}/predict", json={"audio": b64(wav.read_bytes())})
+        as_file = client.post(f"/v1/models/{run.name}/predict", files={"file": ("clip.wav", wav.read_bytes())})
+        not_audio = client.post(f"/v1/models/{run.name}/predict", files={"file": ("clip.wav", b"RIFF nonsense")})
+    want = shendu.load(run).predict([wav])[0].to_dict()
+    for answer in (as_json, as_file):
+        assert answer.status_code == 200, answer.text
+        got = answer.json()["predictions"][0]
+        assert {k: v for k, v in got.items() if k != "input"} == {k: v for k, v in want.items() if k != "input"}
+    assert not_audio.status_code == 415 and "not audio" in not_audio.json()["error"]
