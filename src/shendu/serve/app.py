@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hmac
 import json
 import logging
 import time
@@ -23,48 +22,30 @@ from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from shendu.errors import InputError
 from shendu.serve import inputs as request_inputs
 from shendu.serve.batching import Batcher
 from shendu.serve.config import ServeConfig
+from shendu.serve.errors import AsValidation, ServiceError, error, validation_response
+from shendu.serve.guard import Guard
 from shendu.serve.metrics import ServiceMetrics
 from shendu.serve.models import ServedModel, check_runs
+from shendu.serve.reading import PREDICT_BODY, read_predict_request
 from shendu.serve.schemas import (
     DocumentsAnswer,
     ErrorBody,
     Health,
     ModelInfo,
     ModelList,
-    PredictRequest,
     PredictResponse,
     Ready,
 )
 
 log = logging.getLogger(__name__)
 
-# reachable without the token: liveness, and the page's static shell (it holds no model data:
-# the page asks for the token and sends it with every API call)
-PUBLIC_PATHS = ("/health", "/", "/favicon.ico")
-PUBLIC_PREFIXES = ("/static/",)
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503, 504)}
-
-
-class ServiceError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "status": "error"}, status_code=status, headers=headers)
 
 
 class Service:
@@ -89,7 +70,6 @@ class Service:
                               self.executor, on_batch=self.metrics.batch_size.labels(model.name).observe)
             gauge.set_function(lambda b=batcher: b.depth)
             model.batcher = batcher
-            batcher.start()
         self.loading = asyncio.get_running_loop().create_task(self._load_all())
 
     async def _load_all(self) -> None:
@@ -123,9 +103,6 @@ class Service:
 
     async def predict(self, model: ServedModel, items: list[Any], options: dict[str, Any]) -> tuple[list, int]:
         """The results of ``items`` and the size of the batch they ran in."""
-        if len(items) > self.config.max_inputs:
-            raise ServiceError(413, f"a request may carry up to {self.config.max_inputs} inputs; got {len(items)}. "
-                                    "Split it into several requests.")
         assert model.batcher is not None
         try:
             results, batch_size = await asyncio.wait_for(model.batcher.submit(items, options), self.config.request_timeout_s)
@@ -190,7 +167,7 @@ def _add_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_response(exc.errors())
+        return validation_response(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -201,93 +178,6 @@ def _add_handlers(app: FastAPI) -> None:
             allowed = (getattr(exc, "headers", None) or {}).get("allow", "another method")
             message = f"{request.url.path} does not take {request.method}; it takes {allowed} (see /docs)."
         return error(exc.status_code, message, getattr(exc, "headers", None))
-
-
-def _validation_response(errors: Any) -> JSONResponse:
-    errors = list(errors)
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error(400, "the body is not valid JSON; send e.g. {\"text\": \"a review\"} with "
-                          "Content-Type: application/json.")
-    parts = []
-    for e in errors[:5]:
-        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {e.get('msg')}")
-    return error(422, "the request does not match the schema (see /docs): " + "; ".join(parts) + ".")
-
-
-async def _read_predict_request(request: Request, model: ServedModel, max_inputs: int) -> tuple[list, dict]:
-    """The inputs (as the model's kind reads them) and options of a predict request: JSON
-    (:class:`PredictRequest`) or multipart (``file`` fields, one per input, plus options)."""
-    kind = model.predictor.input_spec.kind
-    spec = model.predictor.input_spec
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        body = await request.body()
-        try:
-            parsed = PredictRequest.model_validate_json(body)
-        except ValidationError as exc:
-            raise _AsValidation(exc.errors()) from None
-        items = parsed.inputs if parsed.inputs is not None else [parsed]
-        if parsed.inputs is not None and any(getattr(parsed, f) is not None for f in request_inputs.FIELD_OF_KIND.values()):
-            raise InputError("send either one input at the top level or `inputs`, not both.")
-        if len(items) > max_inputs:
-            raise ServiceError(413, f"a request may carry up to {max_inputs} inputs; got {len(items)}. Split it.")
-        decoded = [request_inputs.from_item(kind, item.model_dump(exclude={"inputs", "top_k", "explain",
-                                                                          "score_threshold"}), i, spec)
-                   for i, item in enumerate(items)]
-        options = {k: getattr(parsed, k) for k in ("top_k", "explain", "score_threshold") if getattr(parsed, k) is not None}
-    elif content_type == "multipart/form-data":
-        form = await request.form(max_files=max_inputs, max_fields=20)
-        files = [v for k, v in form.multi_items() if k in ("file", "image", "audio") and not isinstance(v, str)]
-        texts = [v for k, v in form.multi_items() if k == "text" and isinstance(v, str)]
-        if not files and not texts:
-            raise ServiceError(400, "the multipart body has no `file` field; send the input as a file field named "
-                                    "`file` (or `image`).")
-        caption = form.get("caption") if isinstance(form.get("caption"), str) else None
-        decoded = [request_inputs.from_upload(kind, await f.read(), f.filename or f"upload {i}", caption, spec)
-                   for i, f in enumerate(files)]
-        decoded += [request_inputs.from_upload(kind, t.encode("utf-8"), "text field", caption, spec) for t in texts]
-        raw = {k: form.get(k) for k in ("top_k", "explain", "score_threshold") if isinstance(form.get(k), str)}
-        try:
-            opts = PredictRequest.model_validate({"inputs": [{}], **raw})
-        except ValidationError as exc:
-            raise _AsValidation(exc.errors()) from None
-        options = {k: getattr(opts, k) for k in raw}
-    else:
-        raise ServiceError(415, f"send application/json or multipart/form-data; got Content-Type "
-                                f"{content_type or '(none)'!r}.")
-    unknown = sorted(set(options) - set(model.options))
-    if unknown:
-        raise InputError(f"{', '.join(unknown)} is not an option of {model.predictor.task} models; they take "
-                         f"{', '.join(model.options) or 'none'}.")
-    return decoded, options
-
-
-class _AsValidation(Exception):
-    def __init__(self, errors: Any) -> None:
-        self.errors = errors
-
-
-PREDICT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
-            "multipart/form-data": {"schema": {
-                "type": "object",
-                "properties": {
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"},
-                             "description": "One file per input: an image, an audio clip, or a text file."},
-                    "caption": {"type": "string", "description": "Multimodal models: the caption."},
-                    "top_k": {"type": "integer", "minimum": 1, "maximum": 1000},
-                    "explain": {"type": "integer", "minimum": 0, "maximum": 512},
-                    "score_threshold": {"type": "number", "minimum": 0, "maximum": 1},
-                },
-                "required": ["file"],
-            }},
-        },
-    }
-}
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:
@@ -336,9 +226,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         started = time.perf_counter()
         model = service.model(name)
         try:
-            items, options = await _read_predict_request(request, model, service.config.max_inputs)
-        except _AsValidation as exc:
-            return _validation_response(exc.errors)  # type: ignore[return-value]
+            items, options = await read_predict_request(request, model, service.config.max_inputs)
+        except AsValidation as exc:
+            return validation_response(exc.errors)  # type: ignore[return-value]
         results, batch_size = await service.predict(model, items, options)
         return PredictResponse(model=name, task=model.predictor.task, predictions=results,
                                latency_ms=round((time.perf_counter() - started) * 1000, 3), batch_size=batch_size)
@@ -379,85 +269,3 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(str(resources.files("shendu.serve") / "static" / "index.html"))
-
-
-class Guard:
-    """The outermost ASGI layer: the body-size limit (413 before a large body is read), the
-    bearer token, and the request metrics (by route template, so the labels stay few)."""
-
-    def __init__(self, app: FastAPI, service: Service) -> None:
-        self.app, self.service = app, service
-        self.state = app.state  # tests and the CLI reach the service as app.state.service
-
-    def route_of(self, scope: dict[str, Any]) -> str:
-        for route in self.app.routes:
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return getattr(route, "path", "other")
-        return "other"
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        route, status = self.route_of(scope), [500]
-
-        async def send_status(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            refusal = self.refuse(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send_status)
-                return
-            limit, seen = self.service.config.max_body_bytes, [0]
-
-            async def limited_receive() -> dict[str, Any]:
-                message = await receive()
-                if message["type"] == "http.request":
-                    seen[0] += len(message.get("body", b""))
-                    if seen[0] > limit:
-                        raise BodyTooLarge
-                return message
-
-            try:
-                await self.app(scope, limited_receive, send_status)
-            except BodyTooLarge:
-                if status[0] == 500:  # nothing sent yet
-                    await _too_large(limit)(scope, receive, send_status)
-        finally:
-            path = scope.get("path", "")
-            if not path.startswith("/static/"):
-                metrics = self.service.metrics
-                metrics.requests.labels(route, scope.get("method", ""), str(status[0])).inc()
-                metrics.latency.labels(route).observe(time.perf_counter() - started)
-
-    def refuse(self, scope: dict[str, Any]) -> JSONResponse | None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        length = headers.get("content-length")
-        limit = self.service.config.max_body_bytes
-        if length is not None:
-            if not length.isdigit():
-                return error(400, f"Content-Length must be a number of bytes; got {length!r}.")
-            if int(length) > limit:
-                return _too_large(limit, int(length))
-        token = self.service.config.token
-        path = scope.get("path", "")
-        if token is None or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-            return None
-        given = headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-            why = "no Authorization header" if not given else "a wrong token"
-            return error(401, f"this service needs a bearer token (Authorization: Bearer TOKEN); got {why}.",
-                         {"WWW-Authenticate": "Bearer"})
-        return None
-
-
-def _too_large(limit: int, length: int | None = None) -> JSONResponse:
-    got = f"{length:,} bytes" if length is not None else f"more than {limit:,} bytes"
-    return error(413, f"the body is too large: at most {limit:,} bytes are read (--max-body-bytes); got {got}. "
-                      "Send a smaller file, or fewer inputs per request.")

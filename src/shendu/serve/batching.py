@@ -69,9 +69,6 @@ class Batcher:
         """Inputs queued, not yet running."""
         return sum(len(job.inputs) for job in self.queue)
 
-    def start(self) -> None:
-        """Nothing to start: batches are launched by the requests themselves."""
-
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -49,6 +49,7 @@ class ServedModel:
     batcher: Batcher | None = field(default=None, repr=False)
     load_seconds: float | None = None
     attention: bool = False
+    description: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:
@@ -73,7 +74,9 @@ class ServedModel:
             self.state = f"failed: {type(exc).__name__}: {exc}"
             log.exception("model %s could not be loaded", self.name)
             return
-        self.predictor, self.load_seconds, self.state = predictor, time.perf_counter() - started, "ready"
+        self.predictor, self.load_seconds = predictor, time.perf_counter() - started
+        self.description = self._describe()
+        self.state = "ready"
         log.info("model %s ready in %.1f s", self.name, self.load_seconds)
 
     def predict(self, inputs: list[Any], options: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,6 +88,11 @@ class ServedModel:
         return sorted(set(self.predictor.kind.options) & HTTP_OPTIONS)
 
     def info(self) -> dict[str, Any]:
+        """What ``GET /v1/models`` says of the model (read once, at load)."""
+        assert self.description is not None, "info() of a model that is not loaded"
+        return self.description
+
+    def _describe(self) -> dict[str, Any]:
         predictor = self.predictor
         details = predictor.info
         kind = predictor.input_spec.kind
