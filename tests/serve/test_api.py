@@ -208,6 +208,7 @@ def bad_requests(runs, bomb):
         ("empty text", "post", f"/v1/models/{text}/predict", {"json": {"text": ""}}, 422),
         ("binary text", "post", f"/v1/models/{text}/predict", {"json": {"text": "\x00\x01\x02"}}, 422),
         ("too many inputs", "post", url, {"json": {"inputs": [{"image": b64(png)}] * 9}}, 413),
+        ("too many files", "post", url, {"files": [("file", (f"{i}.png", png, "image/png")) for i in range(9)]}, 413),
         ("50 MB body", "post", url, {"content": b"x" * (50 * 1024 * 1024),
                                      "headers": {"content-type": "application/json"}}, 413),
         ("unknown model", "post", "/v1/models/nope/predict", {"json": {"image": b64(png)}}, 404),

@@ -32,7 +32,7 @@ from shendu.serve.errors import AsValidation, ServiceError, error, validation_re
 from shendu.serve.guard import Guard
 from shendu.serve.metrics import ServiceMetrics
 from shendu.serve.models import ServedModel, check_runs
-from shendu.serve.reading import PREDICT_BODY, read_predict_request
+from shendu.serve.reading import PREDICT_BODY, read_form, read_predict_request
 from shendu.serve.schemas import (
     DocumentsAnswer,
     ErrorBody,
@@ -255,7 +255,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
             raise ServiceError(415, "POST /predict takes multipart/form-data with an `image` file field, e.g. "
                                     "requests.post(url, files={'image': open('digit.png', 'rb')}).")
-        form = await request.form(max_files=1, max_fields=5)
+        form = await read_form(request, 1, 5)
         upload = form.get("image")
         if upload is None or isinstance(upload, str):
             raise ServiceError(400, "No image provided: send the picture as a multipart file field named `image`.")

@@ -3,6 +3,8 @@ into the inputs a model's kind reads and its options; and the OpenAPI descriptio
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from pydantic import ValidationError
 
@@ -35,7 +37,7 @@ async def read_predict_request(request: Request, model: ServedModel, max_inputs:
                    for i, item in enumerate(items)]
         options = {k: getattr(parsed, k) for k in ("top_k", "explain", "score_threshold") if getattr(parsed, k) is not None}
     elif content_type == "multipart/form-data":
-        form = await request.form(max_files=max_inputs, max_fields=20)
+        form = await read_form(request, max_inputs, 20)
         files = [v for k, v in form.multi_items() if k in ("file", "image", "audio") and not isinstance(v, str)]
         texts = [v for k, v in form.multi_items() if k == "text" and isinstance(v, str)]
         if not files and not texts:
@@ -59,6 +61,18 @@ async def read_predict_request(request: Request, model: ServedModel, max_inputs:
         raise InputError(f"{', '.join(unknown)} is not an option of {model.predictor.task} models; they take "
                          f"{', '.join(model.options) or 'none'}.")
     return decoded, options
+
+
+async def read_form(request: Request, max_files: int, max_fields: int) -> Any:
+    """The multipart form; too many files is 413 (like too many JSON inputs), a malformed body 400."""
+    from starlette.exceptions import HTTPException
+
+    try:
+        return await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:
+        too_many = "Too many files" in str(exc.detail)
+        raise ServiceError(413 if too_many else 400, f"{exc.detail} "
+                           f"{'Split the inputs into several requests.' if too_many else 'Send a well-formed multipart body.'}") from None
 
 
 PREDICT_BODY = {
