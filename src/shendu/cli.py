@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from shendu.errors import ShenduError
+from shendu.errors import ShenduError, TrainingInterrupted
 
 RUN_DIR_ENV = "SHENDU_RUN_DIR"
 
@@ -39,9 +39,25 @@ def user_errors() -> Iterator[None]:
     except ShenduError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except TrainingInterrupted as stop:
+        err_console.print(interrupted_message(stop), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(stop.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]; resume a training run with `shendu train --resume RUN`.")
         raise typer.Exit(130) from None
+
+
+def interrupted_message(stop: TrainingInterrupted) -> str:
+    """One line: what stopped training, what was saved and the command that continues it."""
+    if stop.checkpoint is None:
+        return (f"stopped by {stop.signal_name} before the first checkpoint was written: nothing to resume; "
+                "train again.")
+    run = stop.checkpoint.parent.parent
+    command = f"shendu distill --resume {run}" if (run / "distill.json").is_file() else f"shendu train --resume {run}"
+    if stop.immediate:
+        return f"stopped at once by a second Ctrl-C; resume from the last checkpoint with: {command}"
+    return (f"stopped by {stop.signal_name} at epoch {stop.epoch}, step {stop.step}: checkpoint saved; "
+            f"resume with: {command}")
 
 
 @app.callback()

@@ -91,13 +91,20 @@ class RunFolder:
     def create(cls, root: Path | str, recipe: str) -> RunFolder:
         """Create ``root/<recipe>-<timestamp>`` (with a ``-2``, ``-3`` suffix if taken)."""
         root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise RunFolderError(f"--out must be a folder to put run folders in; got {root}, which is a file. "
+                                 "Pass a folder (it is created if missing), e.g. --out runs.")
         base = new_run_name(recipe)
         path = root / base
         suffix = 2
         while path.exists():
             path = root / f"{base}-{suffix}"
             suffix += 1
-        path.mkdir(parents=True)
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the run folder {path} ({exc.strerror or type(exc).__name__}). "
+                                 "Pass an --out folder you can write to, e.g. --out runs.") from None
         return cls(path)
 
     @classmethod

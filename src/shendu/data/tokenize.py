@@ -15,6 +15,7 @@ import torch
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from torch.utils.data import Dataset, Sampler
 
+from shendu.data.sampling import epoch_generator
 from shendu.errors import RunFolderError
 
 PAD, UNK = "[PAD]", "[UNK]"
@@ -132,25 +133,38 @@ class BucketBatchSampler(Sampler[list[int]]):
     """Shuffled batches of texts of similar length (less padding, same examples per epoch).
 
     Each epoch: shuffle, cut into pools of ``pool`` batches, sort each pool by length, cut it
-    into batches, shuffle the batches. Like Hugging Face's ``LengthGroupedSampler``.
+    into batches, shuffle the batches. Like Hugging Face's ``LengthGroupedSampler``. The order
+    depends on ``seed`` and the epoch only (:meth:`set_epoch`), so a resumed run sees the
+    batches an uninterrupted one would (:meth:`resume_at`).
     """
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator, pool: int = 50) -> None:
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, pool: int = 50) -> None:
         self.lengths = torch.as_tensor(list(lengths))
         self.batch_size = batch_size
-        self.generator = generator
+        self.seed = seed
         self.pool = pool
+        self.epoch = 0
+        self._resume: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
 
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def resume_at(self, epoch: int, batches: int, batch_size: int) -> None:
+        """Start epoch ``epoch`` after its first ``batches`` batches (``batch_size`` is this sampler's)."""
+        self._resume = (epoch, batches)
+
     def __iter__(self) -> Iterator[list[int]]:
-        order = torch.randperm(len(self.lengths), generator=self.generator)
+        generator = epoch_generator(self.seed, self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator)
         size = self.batch_size * self.pool
         batches = []
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             chunk = chunk[torch.argsort(self.lengths[chunk], descending=True, stable=True)]
             batches += [chunk[i : i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
-        for index in torch.randperm(len(batches), generator=self.generator).tolist():
+        skip = self._resume[1] if self._resume is not None and self._resume[0] == self.epoch else 0
+        for index in torch.randperm(len(batches), generator=generator).tolist()[skip:]:
             yield batches[index]

@@ -29,6 +29,7 @@ class MnistCnnConfig(TrainConfig):
             sample, 5,000 of full MNIST).
         conv1, conv2, hidden: MNISTNet's widths (the documents' 32, 64, 128); smaller ones
             train the students of ``shendu distill``.
+        pool: the max-pool window (2 in the documents; 4 quarters fc1, for small students).
     """
 
     epochs: int = 50
@@ -44,14 +45,19 @@ class MnistCnnConfig(TrainConfig):
     conv1: int = 32
     conv2: int = 64
     hidden: int = 128
+    pool: int = 2
 
     def validate(self) -> None:
         super().validate()
-        self.require_at_least(1, "conv1", "conv2", "hidden")
+        self.require_at_least(1, "conv1", "conv2", "hidden", "pool")
+        if self.pool > 24:
+            raise ValueError(f"--set pool= must be at most 24 (the side of conv2's 24x24 maps); got {self.pool}.")
 
 
 def model_kwargs(config: MnistCnnConfig) -> dict[str, Any]:
     widths = {"conv1": config.conv1, "conv2": config.conv2, "hidden": config.hidden}
+    if config.pool != 2:  # the documents' 2 stays out of model.json, so older run folders read the same
+        widths["pool"] = config.pool
     return {"in_channels": 1, "num_classes": 10, "image_size": 28, **widths}
 
 

@@ -12,14 +12,17 @@ OPTIMIZERS = tuple(OPTIMIZER_CHOICES)
 SCHEDULERS = tuple(SCHEDULER_CHOICES)
 ENGINES = ("torch", "scratch")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+NONFINITE = ("stop", "skip")
 
 
 def _cuda_chosen(accelerator: str) -> bool:
-    if accelerator == "gpu":
+    """Whether training will run on CUDA (``"gpu_available"``: whether torch sees a GPU at all)."""
+    if accelerator in ("gpu", "cuda"):
         return True
     import torch
 
-    return accelerator == "auto" and torch.cuda.is_available()
+    return accelerator in ("auto", "gpu_available") and torch.cuda.is_available()
 
 
 def set_flag(name: str) -> str:
@@ -70,6 +73,9 @@ class TrainConfig:
             imdb-minilm on this machine's AVX512-BF16 CPU, see benchmarks/minilm_step.py) or
             ``16-mixed`` (CUDA only). Validation runs in it too; the final test and
             ``shendu evaluate`` always run in float32.
+        on_nonfinite: what a NaN or infinite loss or gradient does: ``stop`` the run at that
+            step with a message naming it (nothing non-finite is ever written as weights), or
+            ``skip`` the step (no update) and count it in the report.
     """
 
     epochs: int = 10
@@ -91,12 +97,33 @@ class TrainConfig:
     engine: str = "torch"
     freeze_epochs: int = 0
     precision: str = "32-true"
+    on_nonfinite: str = "stop"
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""
         self.require_at_least(1, "epochs", "batch_size", flag=option_flag)
-        if not self.lr > 0:
-            raise ValueError(f"--lr must be positive; got {self.lr}.")
+        if not 0 < self.lr < float("inf"):
+            raise ValueError(f"--lr must be a positive, finite number (e.g. --lr 0.001); got {self.lr}.")
+        self.require_at_least(0, "weight_decay", "gradient_clip_val", "num_workers", "plateau_patience",
+                              "early_stopping_patience", "freeze_epochs")
+        for name in ("weight_decay", "gradient_clip_val"):
+            if getattr(self, name) == float("inf"):
+                raise ValueError(f"--set {name}= must be finite; got inf.")
+        self.require_in(0, 1, "plateau_factor", include_low=False)
+        devices = str(self.devices)
+        if devices != "auto" and not (devices.isdigit() and int(devices) >= 1):
+            raise ValueError(f"--devices must be auto or a whole number of processes/GPUs, at least 1 (e.g. "
+                             f"--devices 2); got {devices!r}.")
+        if self.accelerator not in ACCELERATORS:
+            raise ValueError(f"--set accelerator= must be one of {', '.join(ACCELERATORS)}; got {self.accelerator!r}.")
+        if self.accelerator in ("gpu", "cuda") and not _cuda_chosen("gpu_available"):
+            raise ValueError(f"--set accelerator={self.accelerator} needs a CUDA GPU, and torch sees none here; "
+                             "use --set accelerator=cpu (or auto).")
+        if self.on_nonfinite not in NONFINITE:
+            raise ValueError(f"--set on_nonfinite= must be one of {', '.join(NONFINITE)}; got {self.on_nonfinite!r}.")
+        if self.engine == "scratch" and self.on_nonfinite == "skip":
+            raise ValueError("--set on_nonfinite=skip is for --engine torch; the scratch engine stops at the first "
+                             "non-finite loss (leave on_nonfinite at stop).")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
         if self.engine not in ENGINES:

@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
 
 from shendu.predict.kinds.detection import mean_average_precision
+from shendu.train.base_module import BaseModule
 from shendu.train.config import TrainConfig
 from shendu.train.module import build_optimizer, build_scheduler
 
@@ -42,7 +42,7 @@ def losses_without_updates(model: nn.Module) -> Iterator[None]:
             m.train(mode)
 
 
-class DetectionModule(L.LightningModule):
+class DetectionModule(BaseModule):
     """Wrap a torchvision-style detector for Lightning.
 
     Logged names (epoch means): ``train_loss`` and its parts ``train_loss_classifier``,
@@ -58,6 +58,7 @@ class DetectionModule(L.LightningModule):
         self.train_loss, self.val_loss = MeanMetric(), MeanMetric()
         self.train_parts = nn.ModuleDict({part: MeanMetric() for part in LOSS_PARTS})
         self.val_map = mean_average_precision()
+        self.keep_across_resume(self.train_loss, *self.train_parts.values())
 
     def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         return self.model(images)
@@ -70,11 +71,11 @@ class DetectionModule(L.LightningModule):
         for name, value in parts.items():
             if name in self.train_parts:
                 self.train_parts[name].update(value.detach(), weight=len(images))
-        if batch_idx == 0:  # log Metric objects once; Lightning computes them at epoch end
+        if self.first_in_epoch("train"):  # log Metric objects once; Lightning computes them at epoch end
             self.log("train_loss", self.train_loss, on_step=False, on_epoch=True, batch_size=len(images))
             for name, metric in self.train_parts.items():
                 self.log(f"train_{name}", metric, on_step=False, on_epoch=True, batch_size=len(images))
-        return loss
+        return self.guard(loss, batch_idx)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         images, targets = batch
@@ -82,7 +83,7 @@ class DetectionModule(L.LightningModule):
             loss = sum(self.model(images, targets).values())
         self.val_loss.update(loss, weight=len(images))
         self.val_map.update(self.model(images), targets)
-        if batch_idx == 0:
+        if self.first_in_epoch("val"):
             self.log("val_loss", self.val_loss, on_step=False, on_epoch=True, batch_size=len(images))
 
     def on_validation_epoch_end(self) -> None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 import lightning as L
 from torch import nn
 
+from shendu.data.sampling import set_loader_epoch
 from shendu.errors import ShenduError
 from shendu.train.fit import make_loaders
 from shendu.train.module import build_optimizer
@@ -50,7 +51,8 @@ def finetune(model: nn.Module, task: TrainingTask, epochs: int, lr: float) -> li
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], config)
     losses: list[float] = []
     model.train()
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        set_loader_epoch(loader, epoch)
         total, seen = 0.0, 0
         for inputs, targets in loader:
             optimizer.zero_grad()

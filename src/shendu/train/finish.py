@@ -23,6 +23,21 @@ from shendu.train.task import TrainingTask
 log = logging.getLogger(__name__)
 
 
+def check_finite_weights(model: nn.Module, run: RunFolder) -> None:
+    """Refuse to write weights that hold NaN or infinity (a diverged run's) as a result."""
+    import torch
+
+    bad = [name for name, tensor in model.state_dict().items()
+           if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if bad:
+        from shendu.train.base_module import DivergenceError
+
+        raise DivergenceError(
+            f"training diverged: the final weights of {run.path} hold NaN or infinity ({', '.join(bad[:3])}"
+            f"{'...' if len(bad) > 3 else ''}), so no model.safetensors was written. Train again with a smaller "
+            "--lr, --set gradient_clip_val=1.0, or --set on_nonfinite=stop to stop at the first bad step.")
+
+
 @dataclass
 class FitResult:
     run: RunFolder
@@ -38,6 +53,7 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
     metrics.json is written after the weights: a run folder with metrics.json is complete.
     """
     model = model.cpu().eval()
+    check_finite_weights(model, run)
     kind, spec = task.task_kind, task.data.input_spec
     evaluation = kind.evaluate(model, task.data.test, task.data.labels, spec)
     metrics = {k: v for k, v in evaluation.items() if k.startswith("test_")}

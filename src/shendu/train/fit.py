@@ -30,23 +30,46 @@ BEST = "best.ckpt"
 
 
 def make_loaders(task: TrainingTask) -> tuple[DataLoader, DataLoader]:
-    """Shuffled training loader (seeded generator) and an in-order validation loader."""
+    """The training loader (shuffled per epoch from the seed, resumable mid-epoch: see
+    :mod:`shendu.data.sampling`) and an in-order validation loader.
+
+    Both loaders have generators of their own, so iterating them draws nothing from the
+    global generator that dropout uses.
+    """
+    from shendu.data.sampling import EpochShuffle, SeededSamples
+
     cfg = task.config
-    generator = torch.Generator().manual_seed(cfg.seed)
     common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
               "persistent_workers": cfg.num_workers > 0}
     common["collate_fn"] = getattr(task.data.train, "collate_fn", None)
     lengths = getattr(task.data.train, "lengths", None)
+    train_generator = torch.Generator().manual_seed(cfg.seed)
     if lengths is not None:  # texts: batches of similar length, shuffled
         from shendu.data.tokenize import BucketBatchSampler
 
-        sampler = BucketBatchSampler(lengths, cfg.batch_size, generator)
-        train = DataLoader(task.data.train, batch_sampler=sampler,
-                           **{k: v for k, v in common.items() if k != "batch_size"})
+        sampler = BucketBatchSampler(lengths, cfg.batch_size, cfg.seed)
+        train = ResumableLoader(task.data.train, batch_sampler=sampler, generator=train_generator,
+                                **{k: v for k, v in common.items() if k != "batch_size"})
     else:
-        train = DataLoader(task.data.train, shuffle=True, generator=generator, **common)
-    val = DataLoader(task.data.val, shuffle=False, **common)
+        train = ResumableLoader(SeededSamples(task.data.train), sampler=EpochShuffle(len(task.data.train), cfg.seed),
+                                generator=train_generator, **common)
+    val = DataLoader(task.data.val, shuffle=False, generator=torch.Generator().manual_seed(cfg.seed), **common)
     return train, val
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader that Lightning counts as resumable mid-epoch (it has ``state_dict``).
+
+    The position itself is kept by :class:`shendu.train.resume.ResumeState`, from the batches
+    the training loop finished: the loader's own count would be one batch ahead, because
+    Lightning reads the next batch before the current one is trained on.
+    """
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        pass
 
 
 def load_partial(model: torch.nn.Module, state: dict) -> None:
@@ -59,10 +82,19 @@ def load_partial(model: torch.nn.Module, state: dict) -> None:
         )
 
 
-def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback) -> L.Trainer:
+def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback,
+                  train_loader: DataLoader | None = None) -> L.Trainer:
+    """The Lightning Trainer of a run; with ``train_loader``, checkpoints also hold the position
+    in the epoch and the random generators (exact resume), and SIGTERM/SIGINT stop cleanly."""
+    from shendu.data.sampling import epoch_sampler
+    from shendu.train.resume import ResumeState
+    from shendu.train.signals import GracefulStop
+
     cfg = task.config
     callbacks: list[L.Callback] = [
         history,
+        ResumeState(None if train_loader is None else epoch_sampler(train_loader), cfg.batch_size),
+        GracefulStop(run.checkpoints / LAST),
         # best.ckpt: weights of the lowest-val-loss epoch (for restore_best and users);
         # last.ckpt: the full training state (optimizer, scheduler, loops) for --resume.
         ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor=MONITOR, mode="min",
@@ -124,7 +156,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     kind = task.train_kind
     module = kind.make_module(task, model, len(train_loader))
     history = HistoryCallback(run.file(HISTORY), columns=kind.history_columns)
-    trainer = build_trainer(task, run, history)
+    trainer = build_trainer(task, run, history, train_loader)
 
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -144,5 +176,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
         best_epoch = int(checkpoint["epoch"]) + 1
     model = module.model.cpu().eval()
 
-    metrics = finish_run(task, run, model, history.rows, env, weights_epoch=best_epoch, wall_seconds=train_seconds)
+    extra = {"skipped_steps": module.skipped_steps} if getattr(module, "skipped_steps", 0) else None
+    metrics = finish_run(task, run, model, history.rows, env, weights_epoch=best_epoch, wall_seconds=train_seconds,
+                         extra_metrics=extra)
     return FitResult(run, metrics, history.rows)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from shendu.predict.kinds.classification import classification_metrics
+from shendu.train.base_module import BaseModule
 from shendu.train.config import TrainConfig
 from shendu.train.optimizers import create_optimizer, create_scheduler, lightning_scheduler
 
 __all__ = ["ComparisonModule", "SupervisedModule", "classification_metrics"]
 
 
-class SupervisedModule(L.LightningModule):
+class SupervisedModule(BaseModule):
     """Wrap ``model`` for Lightning with a loss, torchmetrics metrics, optimizer and scheduler.
 
     Args:
@@ -42,6 +42,7 @@ class SupervisedModule(L.LightningModule):
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        self.keep_across_resume(self.train_loss, self.train_metrics)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -53,7 +54,7 @@ class SupervisedModule(L.LightningModule):
         mean_loss: MeanMetric = getattr(self, f"{stage}_loss")
         metrics.update(predictions.detach(), targets)
         mean_loss.update(loss.detach(), weight=len(targets))
-        if batch_idx == 0:
+        if self.first_in_epoch(stage):
             # Logging a Metric *object* once per epoch is enough: Lightning computes it (over
             # every update of the epoch, synced across devices) and resets it at epoch end,
             # before callbacks read it. Calling self.log on every step costs ~1 ms a call.
@@ -66,8 +67,8 @@ class SupervisedModule(L.LightningModule):
         predictions = self.model(inputs)
         return predictions, self.loss_fn(predictions, targets)
 
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, batch_idx, "train")
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor | None:
+        return self.guard(self._step(batch, batch_idx, "train"), batch_idx)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, batch_idx, "val")

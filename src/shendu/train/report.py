@@ -24,6 +24,9 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
         f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
     ]
+    if metrics.get("skipped_steps"):
+        lines.append(f"| skipped steps | {metrics['skipped_steps']} (non-finite loss or gradient, "
+                     "`on_nonfinite=skip`: no update) |")
     for picture in pictures:
         lines += ["", f"![{picture.removesuffix('.png')}]({picture})"]
     if task.target is not None:

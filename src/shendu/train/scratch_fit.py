@@ -10,6 +10,7 @@ saved with torch's key names, so the torch model loads a scratch run (and `evalu
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -18,11 +19,13 @@ import torch
 from rich.progress import Progress
 
 from shendu import scratch
+from shendu.data.sampling import set_loader_epoch
 from shendu.errors import ShenduError
 from shendu.models import build_model, factory_path
 from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder, atomic_write_bytes
 from shendu.scratch import functional as SF
 from shendu.scratch import optim as scratch_optim
+from shendu.train.base_module import DivergenceError, divergence_message
 from shendu.train.callbacks import history_to_csv
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
@@ -39,16 +42,23 @@ def _as_scratch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[scratch.Tenso
 
 
 def run_epoch(model: Any, loader: Any, optimizer: Any = None, scheduler: Any = None,
-              clip: float = 0.0, progress: Any = None) -> tuple[float, float]:
-    """One pass over ``loader``; trains when ``optimizer`` is given. Returns (loss, accuracy)."""
+              clip: float = 0.0, progress: Any = None, epoch: int = 1, lr: float = 0.0) -> tuple[float, float]:
+    """One pass over ``loader``; trains when ``optimizer`` is given. Returns (loss, accuracy).
+
+    Training stops with :class:`DivergenceError` at the first step whose loss is not finite
+    (``epoch`` and ``lr`` go into its message), before that step updates anything.
+    """
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
     with scratch.set_grad_enabled(training):
-        for batch in loader:
+        for batch_idx, batch in enumerate(loader):
             inputs, targets = _as_scratch(batch)
             logits = model(inputs)
             loss = SF.cross_entropy(logits, targets)
+            if training and not math.isfinite(float(loss.item())):
+                step = (epoch - 1) * len(loader) + batch_idx + 1
+                raise DivergenceError(divergence_message("loss", epoch, step, batch_idx + 1, lr, can_skip=False))
             if training:
                 optimizer.zero_grad()
                 loss.backward()
@@ -92,10 +102,12 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
         job = bar.add_task("epoch", total=len(train_loader))
         for epoch in range(1, cfg.epochs + 1):
             bar.update(job, completed=0, description=f"epoch {epoch}/{cfg.epochs}")
+            set_loader_epoch(train_loader, epoch - 1)
             epoch_start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
             train_loss, train_acc = run_epoch(model, train_loader, optimizer, scheduler if when == "step" else None,
-                                              clip=cfg.gradient_clip_val, progress=lambda: bar.advance(job))
+                                              clip=cfg.gradient_clip_val, progress=lambda: bar.advance(job),
+                                              epoch=epoch, lr=cfg.lr)
             val_loss, val_acc = run_epoch(model, val_loader)
             if when == "epoch" and scheduler is not None:
                 scheduler.step()

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.text import CharErrorRate, WordErrorRate
 
 from shendu.predict.kinds.speech import BLANK, decode_batch, target_texts
+from shendu.train.base_module import BaseModule
 from shendu.train.config import TrainConfig
 from shendu.train.module import build_optimizer, build_scheduler
 
 
-class CTCModule(L.LightningModule):
+class CTCModule(BaseModule):
     """A SpeechRecognizer trained with CTC loss; validation decodes greedily and logs
     ``val_cer`` and ``val_wer``."""
 
@@ -26,6 +26,7 @@ class CTCModule(L.LightningModule):
         self.ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
         self.train_loss, self.val_loss = MeanMetric(), MeanMetric()
         self.val_cer, self.val_wer = CharErrorRate(), WordErrorRate()
+        self.keep_across_resume(self.train_loss)
 
     def _loss(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, Any]:
         (features, lengths), (targets, target_lengths) = batch
@@ -36,9 +37,9 @@ class CTCModule(L.LightningModule):
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss, *_ = self._loss(batch)
         self.train_loss.update(loss.detach(), weight=len(batch[0][1]))
-        if batch_idx == 0:
+        if self.first_in_epoch("train"):
             self.log("train_loss", self.train_loss, on_step=False, on_epoch=True)
-        return loss
+        return self.guard(loss, batch_idx)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         loss, log_probs, lengths, (targets, target_lengths) = self._loss(batch)
@@ -47,7 +48,7 @@ class CTCModule(L.LightningModule):
         truth = target_texts(targets, target_lengths, self.alphabet)
         self.val_cer.update(predictions, truth)
         self.val_wer.update(predictions, truth)
-        if batch_idx == 0:
+        if self.first_in_epoch("val"):
             self.log("val_loss", self.val_loss, on_step=False, on_epoch=True)
             self.log("val_cer", self.val_cer, on_step=False, on_epoch=True)
             self.log("val_wer", self.val_wer, on_step=False, on_epoch=True)
