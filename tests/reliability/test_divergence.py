@@ -17,7 +17,18 @@ from tests.conftest import run_cli
 
 
 def digits(out: Path, *extra: str) -> list[str]:
-    return ["train", "digits-mlp", "--epochs", "2", "--batch-size", "64", "--out", str(out), "--no-progress", *extra]
+    return [
+        "train",
+        "digits-mlp",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--out",
+        str(out),
+        "--no-progress",
+        *extra,
+    ]
 
 
 class PoisonAt(L.Callback):
@@ -33,7 +44,9 @@ class PoisonAt(L.Callback):
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer):
         if self.what == "gradient" and trainer.global_step + 1 == self.step:
-            next(p for p in pl_module.parameters() if p.grad is not None).grad.view(-1)[0] = float("inf")
+            next(p for p in pl_module.parameters() if p.grad is not None).grad.view(-1)[0] = float(
+                "inf"
+            )
 
 
 @pytest.fixture
@@ -68,9 +81,15 @@ def test_a_nan_stops_the_run_at_its_step_and_writes_no_weights(tmp_path, poison_
     steps_per_epoch = -(-train_size // 64)
     epoch, batch = (step - 1) // steps_per_epoch + 1, (step - 1) % steps_per_epoch + 1
     message = " ".join(result.stderr.split())
-    assert f"training diverged at epoch {epoch}, step {step} (batch {batch} of the epoch): the {what} is not finite" \
+    assert (
+        f"training diverged at epoch {epoch}, step {step} (batch {batch} of the epoch): the {what} is not finite"
         in message
-    assert "--lr 0.0001" in message and "on_nonfinite=skip" in message and "Traceback" not in result.stderr
+    )
+    assert (
+        "--lr 0.0001" in message
+        and "on_nonfinite=skip" in message
+        and "Traceback" not in result.stderr
+    )
     (run,) = tmp_path.iterdir()
     assert not (run / "model.safetensors").exists() and not (run / "metrics.json").exists()
     assert all(all_finite(p) for p in (run / "checkpoints").glob("*.ckpt"))
@@ -89,7 +108,19 @@ def test_skip_mode_drops_the_step_finishes_and_reports_it(tmp_path, poison_at, w
 
 
 def test_a_learning_rate_that_blows_up_stops_with_advice(tmp_path):
-    result = run_cli(*digits(tmp_path, "--optimizer", "sgd", "--lr", "1e6", "--set", "scheduler=none", "--set", "activation=relu"))
+    result = run_cli(
+        *digits(
+            tmp_path,
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e6",
+            "--set",
+            "scheduler=none",
+            "--set",
+            "activation=relu",
+        )
+    )
     assert result.returncode == 2, result.stderr
     assert "training diverged" in result.stderr and "--lr 100000" in " ".join(result.stderr.split())
     (run,) = tmp_path.iterdir()
@@ -97,10 +128,23 @@ def test_a_learning_rate_that_blows_up_stops_with_advice(tmp_path):
 
 
 def test_the_scratch_engine_stops_too(tmp_path):
-    result = run_cli(*digits(tmp_path, "--engine", "scratch", "--optimizer", "sgd", "--lr", "1e60",
-                             "--set", "scheduler=none"))
+    result = run_cli(
+        *digits(
+            tmp_path,
+            "--engine",
+            "scratch",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e60",
+            "--set",
+            "scheduler=none",
+        )
+    )
     assert result.returncode == 2, result.stderr
-    assert "training diverged at epoch 1, step 2 (batch 2 of the epoch): the loss is not finite" in " ".join(
-        result.stderr.split())
+    assert (
+        "training diverged at epoch 1, step 2 (batch 2 of the epoch): the loss is not finite"
+        in " ".join(result.stderr.split())
+    )
     (run,) = tmp_path.iterdir()
     assert not (run / "model.safetensors").exists()

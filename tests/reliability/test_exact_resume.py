@@ -13,12 +13,10 @@ import json
 import signal
 from pathlib import Path
 
-import lightning as L
 import pytest
 import torch
 
 from shendu.errors import EXIT_INTERRUPTED
-from shendu.train import fit as fit_module
 from tests.conftest import run_cli
 
 EPOCHS = 2
@@ -26,42 +24,26 @@ EPOCHS = 2
 
 def tiny_mnist(mnist_idx_dir: Path, *extra: str) -> list[str]:
     """mnist-cnn on 900 real MNIST images (augmentation and dropout on), 29 steps an epoch."""
-    return ["train", "mnist-cnn", "--data", str(mnist_idx_dir), "--epochs", str(EPOCHS), "--batch-size", "32",
-            "--set", "val_size=100", "--set", "conv1=4", "--set", "conv2=8", "--set", "hidden=16", "--no-progress",
-            *extra]
-
-
-class SignalAt(L.Callback):
-    """Send ``signum`` to this process at the end of global step ``step`` (1-based), or during
-    validation of epoch ``during_val_of``."""
-
-    def __init__(self, signum: int, step: int | None = None, during_val_of: int | None = None) -> None:
-        self.signum, self.step, self.during_val_of = signum, step, during_val_of
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if self.step is not None and trainer.global_step == self.step:
-            signal.raise_signal(self.signum)
-
-    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
-        if self.during_val_of is not None and trainer.current_epoch + 1 == self.during_val_of and batch_idx == 0:
-            signal.raise_signal(self.signum)
-
-
-@pytest.fixture
-def signal_at(monkeypatch):
-    """``signal_at(signum, step=...)``: the next `shendu train` in this process gets the signal there
-    (arming again replaces the previous signal)."""
-    original = fit_module.build_trainer
-
-    def arm(signum: int, **where: int) -> None:
-        def build(*args, **kwargs):
-            trainer = original(*args, **kwargs)
-            trainer.callbacks.insert(0, SignalAt(signum, **where))
-            return trainer
-
-        monkeypatch.setattr(fit_module, "build_trainer", build)
-
-    return arm
+    return [
+        "train",
+        "mnist-cnn",
+        "--data",
+        str(mnist_idx_dir),
+        "--epochs",
+        str(EPOCHS),
+        "--batch-size",
+        "32",
+        "--set",
+        "val_size=100",
+        "--set",
+        "conv1=4",
+        "--set",
+        "conv2=8",
+        "--set",
+        "hidden=16",
+        "--no-progress",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +61,32 @@ def history(run: Path) -> list[dict[str, str]]:
 
 
 def assert_same_run(resumed: Path, straight: Path) -> None:
-    assert (resumed / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()
+    assert (resumed / "model.safetensors").read_bytes() == (
+        straight / "model.safetensors"
+    ).read_bytes()
     assert history(resumed) == history(straight)
     a, b = (json.loads((r / "metrics.json").read_text()) for r in (resumed, straight))
-    assert {k: v for k, v in a.items() if "second" not in k} == {k: v for k, v in b.items() if "second" not in k}
+    assert {k: v for k, v in a.items() if "second" not in k} == {
+        k: v for k, v in b.items() if "second" not in k
+    }
 
 
 def resume_state(run: Path) -> dict:
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     (state,) = [v for k, v in checkpoint["callbacks"].items() if "ResumeState" in k]
-    return {"epoch": state["epoch"], "batches": state["batches"], "global_step": checkpoint["global_step"]}
+    return {
+        "epoch": state["epoch"],
+        "batches": state["batches"],
+        "global_step": checkpoint["global_step"],
+    }
 
 
-@pytest.mark.parametrize(("signum", "step"), [(signal.SIGTERM, 5), (signal.SIGINT, 40), (signal.SIGTERM, 29)])
-def test_a_signal_checkpoints_the_step_and_resume_finishes_bitwise_equal(tmp_path, mnist_idx_dir, uninterrupted,
-                                                                         signal_at, signum, step):
+@pytest.mark.parametrize(
+    ("signum", "step"), [(signal.SIGTERM, 5), (signal.SIGINT, 40), (signal.SIGTERM, 29)]
+)
+def test_a_signal_checkpoints_the_step_and_resume_finishes_bitwise_equal(
+    tmp_path, mnist_idx_dir, uninterrupted, signal_at, signum, step
+):
     signal_at(signum, step=step)
     out = tmp_path / "runs"
     stopped = run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out)))
@@ -116,8 +109,9 @@ def test_a_signal_checkpoints_the_step_and_resume_finishes_bitwise_equal(tmp_pat
     assert_same_run(run, uninterrupted)
 
 
-def test_a_signal_during_validation_stops_after_the_epoch_checkpoint(tmp_path, mnist_idx_dir, uninterrupted,
-                                                                     signal_at):
+def test_a_signal_during_validation_stops_after_the_epoch_checkpoint(
+    tmp_path, mnist_idx_dir, uninterrupted, signal_at
+):
     signal_at(signal.SIGTERM, during_val_of=1)
     out = tmp_path / "runs"
     stopped = run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out)))

@@ -10,7 +10,10 @@ BAD = [
     (["--devices", "abc"], "--devices must be auto or a whole number"),
     (["--devices", "0"], "--devices must be auto or a whole number"),
     (["--devices", "-1"], "--devices must be auto or a whole number"),
-    (["--set", "accelerator=tpu"], "--set accelerator= must be one of auto, cpu, gpu, cuda, mps; got 'tpu'"),
+    (
+        ["--set", "accelerator=tpu"],
+        "--set accelerator= must be one of auto, cpu, gpu, cuda, mps; got 'tpu'",
+    ),
     (["--set", "accelerator=gpu"], "needs a CUDA GPU"),
     (["--set", "num_workers=-1"], "--set num_workers= must be at least 0; got -1"),
     (["--set", "weight_decay=-1"], "--set weight_decay= must be at least 0; got -1"),
@@ -22,7 +25,10 @@ BAD = [
     (["--lr", "nan"], "--lr must be a positive, finite number"),
     (["--lr", "0"], "--lr must be a positive, finite number"),
     (["--set", "on_nonfinite=ignore"], "--set on_nonfinite= must be one of stop, skip"),
-    (["--engine", "scratch", "--set", "on_nonfinite=skip"], "on_nonfinite=skip is for --engine torch"),
+    (
+        ["--engine", "scratch", "--set", "on_nonfinite=skip"],
+        "on_nonfinite=skip is for --engine torch",
+    ),
 ]
 
 
@@ -45,6 +51,14 @@ def test_out_naming_a_file_is_refused(tmp_path):
 
 def test_out_that_cannot_be_created_is_refused(tmp_path):
     (tmp_path / "a-file").write_text("x")  # (a read-only folder does the same, except for root)
-    result = run_cli("train", "digits-mlp", "--epochs", "1", "--out", str(tmp_path / "a-file" / "runs"), "--no-progress")
+    result = run_cli(
+        "train",
+        "digits-mlp",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "a-file" / "runs"),
+        "--no-progress",
+    )
     assert result.returncode == 2 and "cannot create the run folder" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr

@@ -38,7 +38,16 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise RunFolderError(f"checkpoint {path} is missing.") from None
     except Exception as exc:  # torch raises several types for a damaged zip/pickle stream
-        raise RunFolderError(
-            f"checkpoint {path} is corrupt or not a shendu training checkpoint ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:200]}). Delete it and train again."
-        ) from None
+        raise RunFolderError(f"checkpoint {path} is corrupt or not a shendu training checkpoint "
+                             f"({_why(exc, path)}). Delete it and train again.") from None
+
+
+def _why(exc: Exception, path: Path) -> str:
+    """What was wrong, in our words: torch's own message may advise ``weights_only=False``,
+    which would run the file's code."""
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        return "it holds Python objects other than tensors and plain values, which shendu never unpickles"
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__

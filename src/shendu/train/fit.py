@@ -93,7 +93,8 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback,
     cfg = task.config
     callbacks: list[L.Callback] = [
         history,
-        ResumeState(None if train_loader is None else epoch_sampler(train_loader), cfg.batch_size),
+        ResumeState(None if train_loader is None else epoch_sampler(train_loader), cfg.batch_size,
+                    task.recipe_config),
         GracefulStop(run.checkpoints / LAST),
         # best.ckpt: weights of the lowest-val-loss epoch (for restore_best and users);
         # last.ckpt: the full training state (optimizer, scheduler, loops) for --resume.
@@ -143,13 +144,17 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
                 f"Cannot resume {run.path}: it has no {ckpt_path.relative_to(run.path)} (the run "
                 "stopped before its first epoch ended). Train again with `shendu train`."
             )
+    model = build_model(factory_path(task.factory), task.model_kwargs)
+    if ckpt_path is not None:  # a resume that cannot work fails here, before anything is written
+        from shendu.train.resume import check_resume
+
+        check_resume(ckpt_path, task.recipe_config, model)
     env = collect_env(task.data)
     if rank_zero_only.rank == 0:  # with several devices, only the first process writes
         if not resume:
             run.write_json(CONFIG, task.recipe_config)
         run.write_json(ENV, env)
 
-    model = build_model(factory_path(task.factory), task.model_kwargs)
     if task.init_weights is not None:
         load_partial(model, task.init_weights)
     train_loader, val_loader = make_loaders(task)
