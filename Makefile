@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps run test test-slow bench lint clean
+.PHONY: install system-deps run test test-slow bench gpu-check lint clean
 
 # Debian packages the recipes and tests use: espeak-ng speaks the speech-ctc corpus; chromium runs
 # the web page's browser tests (driven by Playwright with executable_path=/usr/bin/chromium).
@@ -36,6 +36,10 @@ test-slow: install
 
 bench: install
 	$(BIN)/python benchmarks/trainer_overhead.py
+
+# on a machine with a CUDA GPU: every recipe trains one epoch there; prints a table for RESULTS.md
+gpu-check: install
+	$(BIN)/python benchmarks/gpu_check.py --device cuda
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

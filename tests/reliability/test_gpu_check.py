@@ -1,0 +1,30 @@
+"""`make gpu-check`'s script, on the CPU: the same code path a GPU machine runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gpu_check_runs_recipes_and_prints_a_table(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "cpu",
+                             "--recipes", "xor", "digits-mlp", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| xor") or line.startswith("| digits-mlp")]
+    assert len(rows) == 2 and all("failed" not in row for row in rows)
+    assert "test_acc" in rows[1]
+
+
+def test_gpu_check_says_when_there_is_no_gpu(tmp_path):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--recipes", "xor"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "torch sees no CUDA GPU here" in result.stderr
