@@ -63,6 +63,8 @@ class TrainConfig:
             better choice when a schedule anneals the learning rate to zero.
         gradient_clip_val: clip the global gradient norm to this value; 0 disables.
         devices: passed to ``lightning.Trainer(devices=...)``; ``"auto"`` picks one.
+        num_nodes: machines taking part (``lightning.Trainer(num_nodes=...)``), for multi-node
+            runs started by torchrun or SLURM (docs/scaling.md).
         accelerator: ``"auto"``, ``"cpu"`` or ``"gpu"``.
         num_workers: DataLoader worker processes (0 = load in the training process).
         progress: show a progress bar.
@@ -91,6 +93,7 @@ class TrainConfig:
     restore_best: bool = True
     gradient_clip_val: float = 0.0
     devices: str = "auto"
+    num_nodes: int = 1
     accelerator: str = "auto"
     num_workers: int = 0
     progress: bool = True
@@ -104,6 +107,7 @@ class TrainConfig:
         self.require_at_least(1, "epochs", "batch_size", flag=option_flag)
         if not 0 < self.lr < float("inf"):
             raise ValueError(f"--lr must be a positive, finite number (e.g. --lr 0.001); got {self.lr}.")
+        self.require_at_least(1, "num_nodes")
         self.require_at_least(0, "weight_decay", "gradient_clip_val", "num_workers", "plateau_patience",
                               "early_stopping_patience", "freeze_epochs")
         for name in ("weight_decay", "gradient_clip_val"):

@@ -24,7 +24,7 @@ import torch
 
 from shendu.errors import RunFolderError
 
-RUNTIME_SETTINGS = frozenset({"progress", "devices", "num_workers", "accelerator"})
+RUNTIME_SETTINGS = frozenset({"progress", "devices", "num_nodes", "num_workers", "accelerator"})
 """Settings a resumed run may change: where and how it runs, not what it computes."""
 
 
