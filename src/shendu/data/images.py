@@ -9,6 +9,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from shendu.data.base import ImageSpec
+from shendu.data.inputs import input_file
 from shendu.errors import InputError
 
 MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs with a clear message
@@ -28,9 +29,7 @@ def read_image(path: Path | str, data: bytes | None = None) -> Image.Image:
     """
     import io
 
-    path = Path(path)
-    if data is None and not path.is_file():
-        raise InputError(f"INPUT must be an image file (PNG, JPEG, BMP, ...); got {path} (no such file).")
+    path = Path(path) if data is not None else input_file(path, "an image file (PNG, JPEG, BMP, ...)")
     try:
         with Image.open(path if data is None else io.BytesIO(data)) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:

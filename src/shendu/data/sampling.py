@@ -81,8 +81,8 @@ class SeededSamples(Dataset):
         if not isinstance(key, tuple):
             return self.dataset[key]
         index, seed = key
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):  # the CPU generator only: CUDA's (dropout on a GPU) is untouched
+            torch.default_generator.manual_seed(seed)
             return self.dataset[index]
 
 

@@ -9,13 +9,17 @@ message that says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from shendu.errors import RunFolderError
 from shendu.typed import from_json
 
 SCHEMA_VERSION = 1
+MAX_IMAGE_SIDE = 4096  # pixels: inputs are resized to the spec, so a larger one would be a memory bomb
+MAX_SIZE = 10_000_000  # features, tokens, values: far above any model here, far below a memory bomb
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class InputSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    def check(self, where: str) -> None:
+        """Raise RunFolderError (naming ``where`` and the field) for a value no run could have
+        written: the types are checked already; this checks the ranges."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,18 @@ class ImageSpec(InputSpec):
     def from_dict(cls, d: dict[str, Any]) -> ImageSpec:
         return _parse(cls, d, "model.json `input`")
 
+    def check(self, where: str) -> None:
+        _need(self.channels in (1, 3), where, "channels", "1 (grayscale) or 3 (RGB)", self.channels)
+        for name in ("height", "width"):
+            _need(1 <= getattr(self, name) <= MAX_IMAGE_SIDE, where, name, f"between 1 and {MAX_IMAGE_SIDE} pixels",
+                  getattr(self, name))
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            _need(len(values) == self.channels and all(math.isfinite(v) for v in values), where, name,
+                  f"{self.channels} finite number{'s' if self.channels > 1 else ''} (one per channel)", list(values))
+        _need(all(v > 0 for v in self.std), where, "std", "positive numbers", list(self.std))
+        _need(self.invert in ("auto", "never"), where, "invert", "'auto' or 'never'", self.invert)
+
 
 @dataclass(frozen=True)
 class VectorSpec(InputSpec):
@@ -59,6 +79,9 @@ class VectorSpec(InputSpec):
 
     kind: ClassVar[str] = "vector"
     features: int
+
+    def check(self, where: str) -> None:
+        _need(1 <= self.features <= MAX_SIZE, where, "features", f"between 1 and {MAX_SIZE:,}", self.features)
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,17 @@ class TextSpec(InputSpec):
     special_tokens: bool = False
     head: int | None = None
 
+    def check(self, where: str) -> None:
+        # a plain file name: the tokenizer is read from the run folder and nowhere else
+        _need(bool(self.tokenizer) and PurePath(self.tokenizer).name == self.tokenizer and self.tokenizer != ".."
+              and "/" not in self.tokenizer and "\\" not in self.tokenizer, where, "tokenizer",
+              "the name of a file in the run folder (tokenizer.json)", self.tokenizer)
+        _need(1 <= self.max_length <= MAX_SIZE, where, "max_length", f"between 1 and {MAX_SIZE:,} tokens",
+              self.max_length)
+        _need(1 <= self.vocab_size <= MAX_SIZE, where, "vocab_size", f"between 1 and {MAX_SIZE:,}", self.vocab_size)
+        _need(self.head is None or 0 <= self.head <= self.max_length, where, "head",
+              f"null or a number of tokens from 0 to max_length ({self.max_length})", self.head)
+
 
 @dataclass(frozen=True)
 class SeriesSpec(InputSpec):
@@ -97,6 +131,12 @@ class SeriesSpec(InputSpec):
     mean: float
     std: float
     log: bool = False
+
+    def check(self, where: str) -> None:
+        _need(1 <= self.lookback <= MAX_SIZE, where, "lookback", f"between 1 and {MAX_SIZE:,} values", self.lookback)
+        _need(1 <= self.horizon <= MAX_SIZE, where, "horizon", f"between 1 and {MAX_SIZE:,} values", self.horizon)
+        _need(math.isfinite(self.mean), where, "mean", "a finite number", self.mean)
+        _need(math.isfinite(self.std) and self.std > 0, where, "std", "a positive finite number", self.std)
 
 
 @dataclass(frozen=True)
@@ -129,6 +169,13 @@ class AudioSpec(InputSpec):
     alphabet: str
     beam: int = 8
 
+    def check(self, where: str) -> None:
+        for name in ("sample_rate", "n_fft", "hop", "n_mels", "stack"):
+            value = getattr(self.features, name)
+            _need(1 <= value <= 1_000_000, f"{where}.features", name, "a whole number from 1 to 1,000,000", value)
+        _need(len(self.alphabet) > 0, where, "alphabet", "the characters the model writes", self.alphabet)
+        _need(1 <= self.beam <= 1000, where, "beam", "a beam width from 1 to 1000", self.beam)
+
 
 # multimodal runs before the image spec was saved used exactly this one
 _MULTIMODAL_IMAGE = ImageSpec(channels=1, height=8, width=8, mean=(0.0,), std=(1.0,), invert="auto")
@@ -144,6 +191,12 @@ class MultimodalSpec(InputSpec):
     text_dim: int
     image_shape: tuple[int, ...] = (8, 8)
     image: ImageSpec = field(default=_MULTIMODAL_IMAGE)
+
+    def check(self, where: str) -> None:
+        _need(0 <= self.text_dim <= MAX_SIZE, where, "text_dim", f"between 0 and {MAX_SIZE:,}", self.text_dim)
+        _need(len(self.image_shape) in (2, 3) and all(1 <= n <= MAX_IMAGE_SIDE for n in self.image_shape), where,
+              "image_shape", f"2 or 3 sizes from 1 to {MAX_IMAGE_SIDE}", list(self.image_shape))
+        self.image.check(f"{where}.image")
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "image": self.image.to_dict()}
@@ -161,7 +214,16 @@ def _parse(cls: type, d: dict[str, Any], where: str) -> Any:
     nested = {k: v for k, v in d.items() if k not in ("kind", "schema_version")}
     if cls is MultimodalSpec and isinstance(nested.get("image"), dict):
         nested["image"] = _parse(ImageSpec, nested["image"], f"{where}.image")
-    return from_json(cls, nested, where, RunFolderError)
+    spec = from_json(cls, nested, where, RunFolderError)
+    spec.check(where)
+    return spec
+
+
+def _need(ok: bool, where: str, name: str, expected: str, got: Any) -> None:
+    if not ok:
+        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        raise RunFolderError(f"{where}.{name} must be {expected}; got {shown}. Restore model.json from the run, "
+                             "or train again.")
 
 
 def input_spec_from_dict(d: Any, where: str = "model.json `input`") -> InputSpec:

@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from shendu.data.base import DataBundle, TestSource
+from shendu.data.inputs import input_file
 from shendu.data.specs import AudioSpec, FeatureSpec
 from shendu.errors import DataError, InputError
 
@@ -70,9 +71,7 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
 
     import soundfile
 
-    path = Path(path)
-    if data is None and not path.is_file():
-        raise InputError(f"{path}: no such file; pass a .wav audio file.")
+    path = Path(path) if data is not None else input_file(path, "an audio file (.wav, .flac, .ogg)")
     source = str(path) if data is None else io.BytesIO(data)
     try:
         info = soundfile.info(source)

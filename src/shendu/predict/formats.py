@@ -35,34 +35,91 @@ SCALE_PREFIX = "__scale__."
 
 
 def open_model(folder: RunFolder, spec: ModelSpec) -> nn.Module:
-    """The run's model in eval mode, from its verified model file, as its ``format`` says."""
+    """The run's model in eval mode, from its verified model file, as its ``format`` says.
+
+    Nothing is allocated for a hand-edited or swapped model.json before it is known to fit the
+    weights: the file's SHA-256 is checked first, then the kwargs are bounded by the numbers the
+    file holds, then the model is built on the meta device (shapes only) and compared with the
+    file, and only then built for real.
+
+    Raises:
+        RunFolderError: a missing or corrupt model file, or a model.json that does not fit it.
+    """
     from shendu.models import build_model
 
     if spec.format == "onnx":
         return OnnxModule(folder.read_verified(ONNX_FILE, spec.weights_sha256))
-    model = build_model(spec.factory, spec.kwargs)
     state = folder.load_weights(expected_sha256=spec.weights_sha256)
+    where = folder.file("model.safetensors")
     if spec.format == "torch-int8":
-        state = int8_decode(state)
+        state = int8_decode(state, where)
+    described = str(folder.file("model.json"))
+    check_sizes(spec.kwargs, state, described, where)  # before the meta build: a huge num_layers takes hours even there
+    with torch.device("meta"):
+        skeleton = build_model(spec.factory, spec.kwargs, described)
+    differences = state_differences({k: tuple(v.shape) for k, v in skeleton.state_dict().items()},
+                                    {k: tuple(v.shape) for k, v in state.items()})
+    if differences:
+        raise RunFolderError(f"{where} and model.json do not belong together: the model model.json describes "
+                             f"({spec.factory} with its `kwargs`) does not fit the weights: {differences}. Restore "
+                             "the two files from the same run, or train again.")
+    model = build_model(spec.factory, spec.kwargs, described)
     try:
         model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise RunFolderError(f"{folder.file('model.safetensors')} does not fit the model that model.json describes "
-                             f"({spec.factory}): {str(exc).splitlines()[0]} Restore the matching files or train "
-                             "again.") from None
+    except RuntimeError as exc:  # shapes and names were compared above; this is what is left (dtypes)
+        raise RunFolderError(f"{where} does not fit the model that model.json describes ({spec.factory}): "
+                             f"{' '.join(str(exc).split())[:300]} Restore the matching files or train again.") from None
     if spec.format == "torch-int8":
         layers = (spec.variant.details.get("layers") if spec.variant is not None else None) or []
         return quantize_dynamic_layers(model, layers)
     return model.eval()
 
 
-def int8_decode(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def check_sizes(kwargs: dict[str, Any], state: dict[str, torch.Tensor], described: str, where: Any) -> None:
+    """Refuse a size or count in ``kwargs`` that no model stored in ``state`` can have, before a
+    model is built from it: a layer of width n holds at least n numbers, and each of
+    ``num_layers`` layers at least one tensor."""
+    numbers = sum(t.numel() for t in state.values())
+    for name, value in kwargs.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        limit, what = (len(state), "tensors") if name == "num_layers" else (numbers, "numbers")
+        if value > limit:
+            raise RunFolderError(f"{described} `kwargs.{name}` is {value:,}, more than all {limit:,} {what} {where} "
+                                 "holds: model.json and the weights do not belong together (a hand-edited or swapped "
+                                 "file). Restore the two files from the same run, or train again.")
+
+
+def state_differences(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], most: int = 5) -> str:
+    """What differs between the tensor shapes a model has (``expected``) and a file's (``found``),
+    as one phrase (empty when they match)."""
+
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+
+    shapes = [f"{k} is {list(expected[k])} in the model, {list(found[k])} in the file"
+              for k in expected if k in found and expected[k] != found[k]]
+    missing = [k for k in expected if k not in found]
+    extra = [k for k in found if k not in expected]
+    parts = [listed(shapes)] if shapes else []
+    if missing:
+        parts.append(f"the file lacks {listed(missing)}")
+    if extra:
+        parts.append(f"the model has no {listed(extra)}")
+    return "; ".join(parts)
+
+
+def int8_decode(stored: dict[str, torch.Tensor], where: Any = "model.safetensors") -> dict[str, torch.Tensor]:
     """The float32 state_dict that :func:`int8_encode` stored (int8 rows times their scale)."""
     out = {k: v for k, v in stored.items() if not k.startswith(SCALE_PREFIX)}
     for key, scale in stored.items():
         if key.startswith(SCALE_PREFIX):
             name = key[len(SCALE_PREFIX):]
-            q = out[name]
+            q = out.get(name)
+            if q is None or q.dim() == 0 or scale.numel() != q.shape[0]:
+                raise RunFolderError(f"{where} has the int8 scale {key} without an int8 tensor {name} of "
+                                     f"{scale.numel()} rows; the file is damaged. Make the variant again with "
+                                     "`shendu compress`.")
             out[name] = q.float() * scale.reshape(-1, *([1] * (q.dim() - 1)))
     return out
 

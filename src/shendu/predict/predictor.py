@@ -15,6 +15,7 @@ preprocessing such as ``tokenizer.json``) and hands every call to the run's task
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from shendu.typed import from_json
 log = logging.getLogger(__name__)
 
 MODEL_SCHEMA_VERSION = 1
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,40 @@ class ModelSpec:
         if isinstance(version, int) and not isinstance(version, bool) and version > MODEL_SCHEMA_VERSION:
             raise RunFolderError(f"{where} has schema_version {version}; this shendu reads up to "
                                  f"{MODEL_SCHEMA_VERSION}. Upgrade shendu to use this run.")
-        raw = from_json(_ModelJson, d, where, RunFolderError)
-        test = None if raw.test_data is None else from_json(TestSource, raw.test_data, f"{where} `test_data`",
-                                                            RunFolderError)
+        sha = d.get("weights_sha256")
+        if not (isinstance(sha, str) and SHA256.fullmatch(sha)):
+            shown = "missing" if "weights_sha256" not in d else f"{sha!r:.80}"
+            raise RunFolderError(f"{where} `weights_sha256` is required: the 64 lowercase hexadecimal digits of the SHA-256 of "
+                                 f"the model file, which loading checks; got {shown}. Restore model.json from the run "
+                                 "(`sha256sum model.safetensors` shows the file's), or train again.")
+        raw = _typed(_ModelJson, d, where)
+        if not raw.labels:
+            raise RunFolderError(f"{where} `labels` must name the model's classes (at least one); got an empty list. "
+                                 "Restore model.json from the run, or train again.")
+        if raw.num_parameters < 0:
+            raise RunFolderError(f"{where} `num_parameters` must be a count of at least 0; got {raw.num_parameters}. "
+                                 "Restore model.json from the run, or train again.")
+        test = None if raw.test_data is None else _typed(TestSource, raw.test_data, f"{where} `test_data`")
         if raw.format not in FORMATS:
             raise RunFolderError(f"{where} has format {raw.format!r}; this shendu reads {', '.join(FORMATS)}. "
                                  "Restore the file or make the run again.")
-        variant = None if raw.variant is None else from_json(Variant, raw.variant, f"{where} `variant`", RunFolderError)
+        variant = None if raw.variant is None else _typed(Variant, raw.variant, f"{where} `variant`")
         return cls(factory=raw.factory, kwargs=raw.kwargs, labels=raw.labels,
-                   input=input_spec_from_dict(raw.input, f"{where} `input`"), weights_sha256=raw.weights_sha256,
+                   input=_typed(input_spec_from_dict, raw.input, f"{where} `input`"), weights_sha256=raw.weights_sha256,
                    task=raw.task, num_parameters=raw.num_parameters, test_data=test, format=raw.format,
                    variant=variant, schema_version=raw.schema_version)
+
+
+def _typed(read: Any, data: Any, where: str, fix: str = "Restore model.json from the run, or train again.") -> Any:
+    """``read`` (a dataclass read by :func:`from_json`, or a reader function) of ``data``; its
+    RunFolderError gets the fix appended where it has none."""
+    try:
+        return read(data, where) if not isinstance(read, type) else from_json(read, data, where, RunFolderError)
+    except RunFolderError as exc:
+        message = str(exc)
+        if any(fix in message for fix in ("Restore", "train again", "Upgrade", "shendu version")):
+            raise
+        raise RunFolderError(f"{message} {fix}") from None
 
 
 @dataclass(frozen=True)
@@ -232,7 +257,8 @@ def read_model_spec(run: RunFolder) -> ModelSpec:
 
 
 def read_run_config(run: RunFolder) -> RunConfig:
-    return from_json(RunConfig, run.read_json(CONFIG), str(run.file(CONFIG)), RunFolderError)
+    return _typed(RunConfig, run.read_json(CONFIG), str(run.file(CONFIG)),
+                  "Restore config.json from the run, or train again.")
 
 
 def load(run: Path | str) -> Predictor:
@@ -246,4 +272,16 @@ def load(run: Path | str) -> Predictor:
     spec = read_model_spec(folder)
     config = read_run_config(folder)
     kind = get_task_kind(spec.task, spec.input.kind)
+    check_labels(spec, kind, str(folder.file(MODEL)))
     return Predictor(folder, open_model(folder, spec), spec, config, kind)
+
+
+def check_labels(spec: ModelSpec, kind: TaskKind, where: str = "model.json") -> None:
+    """Refuse labels that do not name the classes ``kwargs.num_classes`` says the model outputs
+    (a prediction would have no name, or a name of another class)."""
+    expected, found = kind.model_classes(spec.labels, spec.input), spec.kwargs.get("num_classes")
+    if expected is None or not isinstance(found, int) or isinstance(found, bool) or found == expected:
+        return
+    raise RunFolderError(f"{where} `kwargs.num_classes` is {found}, but its `labels` ({len(spec.labels)} names) "
+                         f"call for a model of {expected} classes: each class the model outputs needs its label. "
+                         "Restore model.json from the run, or train again.")

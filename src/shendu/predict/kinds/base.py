@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from shendu.data.specs import ImageSpec, InputSpec
-from shendu.errors import InputError
+from shendu.errors import InputError, RunFolderError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,6 +71,11 @@ class TaskKind:
     def predict(self, predictor: Predictor, inputs: Sequence[Any], **options: Any) -> list[Result]:
         raise NotImplementedError
 
+    def model_classes(self, labels: list[str], spec: InputSpec) -> int | None:
+        """How many classes a model of this kind outputs for ``labels`` (model.json's
+        ``kwargs.num_classes``, where the factory takes one); ``None``: the labels are no classes."""
+        return len(labels)
+
     def render(self, results: Sequence[Result], console: Console) -> None:
         """Rich output for a person; the default prints each result's JSON."""
         import json
@@ -108,6 +113,10 @@ def check_top_k(top_k: Any) -> int:
 
 def top_classes(probabilities: torch.Tensor, labels: list[str], top_k: int) -> list[list[dict[str, Any]]]:
     """Per row of ``probabilities (N, C)``: the ``top_k`` classes, best first."""
+    if probabilities.shape[1] > len(labels):
+        raise RunFolderError(f"model.json `labels` names {len(labels)} classes, but the model outputs "
+                             f"{probabilities.shape[1]}: model.json and the weights do not belong together. Restore "
+                             "model.json from the run, or train again.")
     values, indices = probabilities.topk(min(top_k, probabilities.shape[1]), dim=1)
     return [[{"label": labels[int(i)], "probability": round(float(v), 6)} for v, i in zip(row_v, row_i, strict=True)]
             for row_v, row_i in zip(values, indices, strict=True)]

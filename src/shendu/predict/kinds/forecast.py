@@ -122,6 +122,9 @@ class TimeSeriesForecasting(TaskKind):
     options = {}
     test_noun = "test windows"
 
+    def model_classes(self, labels: list[str], spec: InputSpec) -> int | None:
+        return None  # the label is the series' name
+
     @torch.no_grad()
     def predict(self, predictor: Predictor, inputs: Sequence[Any]) -> list[Forecast]:
         """Each input is a history, oldest first: ``"v1,v2,..."``, a file with one value per line
@@ -192,8 +195,12 @@ def _read_history(item: Any, lookback: int) -> list[float]:
         source = text
         try:
             is_file = "," not in text and path.is_file()
+            is_folder = "," not in text and path.is_dir()
         except OSError:  # e.g. a name too long to be a file: read it as values
-            is_file = False
+            is_file = is_folder = False
+        if is_folder:
+            raise InputError(f"INPUT must be at least {lookback} numbers, oldest first, as 'v1,v2,...' or a file with "
+                             f"one value per line; got {path} (a folder; pass a file in it, e.g. {path}/prices.csv).")
         if is_file:
             lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
             cells = [line.split(",")[-1] for line in lines]

@@ -126,6 +126,9 @@ class SpeechRecognition(TaskKind):
     options = {}
     test_noun = "test clips"
 
+    def model_classes(self, labels: list[str], spec: InputSpec) -> int | None:
+        return len(spec.alphabet) + 1  # type: ignore[attr-defined]  # the characters and CTC's blank
+
     @torch.no_grad()
     def predict(self, predictor: Predictor, inputs: Sequence[Any]) -> list[Transcript]:
         """Each input is a wav/flac/ogg file, or a mono waveform (a float array at the model's
