@@ -29,8 +29,8 @@ RUNTIME_SETTINGS = frozenset({"progress", "devices", "num_nodes", "num_workers",
 
 
 def rng_state() -> dict[str, Any]:
-    """The Python, NumPy and torch CPU generator states, as plain lists and tensors (the
-    checkpoint is read with ``weights_only=True``, which takes no NumPy arrays)."""
+    """The Python, NumPy, torch CPU (and CUDA, once used) generator states, as plain lists and
+    tensors (the checkpoint is read with ``weights_only=True``, which takes no NumPy arrays)."""
     version, internal, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
@@ -43,6 +43,7 @@ def rng_state() -> dict[str, Any]:
             float(cached),
         ],
         "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
     }
 
 
@@ -54,6 +55,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
         (str(name), keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached))
     )
     torch.set_rng_state(state["torch"])
+    cuda = state.get("cuda") or []
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
 
 
 class ResumeState(L.Callback):
