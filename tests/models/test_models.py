@@ -38,8 +38,12 @@ def test_build_model_round_trips_factory_paths_and_refuses_other_modules():
         build_model("os:system", {"command": "echo hi"})
     with pytest.raises(RunFolderError, match="does not have"):
         build_model("shendu.models.mnist:nope", {})
-    with pytest.raises(RunFolderError, match="kwargs do not fit"):
+    with pytest.raises(RunFolderError, match="`kwargs` has 'bogus', which shendu.models.mnist:mnist_net does not take"):
         build_model(factory_path(mnist_net), {"bogus": 1})
+    with pytest.raises(RunFolderError, match=r"`kwargs` \(hidden=8, activation='swish'\) do not build .*activation must be"):
+        build_model(factory_path(digits_mlp), {"hidden": 8, "activation": "swish"})
+    with torch.device("meta"):  # how shendu.load compares a model.json with its weights before building it
+        assert build_model(factory_path(digits_mlp), {"hidden": 10**9}).fc1.weight.shape == (10**9, 64)
 
 
 def test_cifar_models_follow_the_documents():

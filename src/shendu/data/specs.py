@@ -236,7 +236,7 @@ def input_spec_from_dict(d: Any, where: str = "model.json `input`") -> InputSpec
     if not isinstance(d, dict):
         raise RunFolderError(f"{where} must be a JSON object with a 'kind'; got {d!r:.60}.")
     kind = d.get("kind")
-    if kind not in SPECS:
+    if not isinstance(kind, str) or kind not in SPECS:
         raise RunFolderError(f"{where} has kind {kind!r}; this shendu reads {', '.join(SPECS)}. Use the shendu "
                              "version that trained the run, or restore model.json.")
     return _parse(SPECS[kind], d, where)

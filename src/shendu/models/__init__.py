@@ -68,7 +68,10 @@ def check_kwargs(factory: str, kwargs: dict[str, Any], where: str = "model.json"
     for name, value in kwargs.items():
         hint = parameters[name]
         if hint is not Any:
-            convert(value, hint, f"{where} `kwargs.{name}`", RunFolderError)
+            try:
+                convert(value, hint, f"{where} `kwargs.{name}`", RunFolderError)
+            except RunFolderError as exc:
+                raise RunFolderError(f"{exc} Restore model.json or train again.") from None
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise RunFolderError(f"{where} `kwargs.{name}` is a size or a count, which is never negative; got "
                                  f"{value}. Restore model.json or train again.")

@@ -60,7 +60,7 @@ def open_model(folder: RunFolder, spec: ModelSpec) -> nn.Module:
     differences = state_differences({k: tuple(v.shape) for k, v in skeleton.state_dict().items()},
                                     {k: tuple(v.shape) for k, v in state.items()})
     if differences:
-        raise RunFolderError(f"{where} and model.json do not belong together: the model model.json describes "
+        raise RunFolderError(f"{described} and {where} do not belong together: the model model.json describes "
                              f"({spec.factory} with its `kwargs`) does not fit the weights: {differences}. Restore "
                              "the two files from the same run, or train again.")
     model = build_model(spec.factory, spec.kwargs, described)
