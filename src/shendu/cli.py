@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import warnings
@@ -17,6 +16,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from shendu.errors import ShenduError, TrainingInterrupted
+from shendu.terminal import json_text, safe_text
 
 RUN_DIR_ENV = "SHENDU_RUN_DIR"
 
@@ -27,8 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# no :emoji: codes: a label or path written `:warning:` prints as written
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 @contextlib.contextmanager
@@ -37,10 +38,11 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ShenduError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {safe_text(exc, newlines=True)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except TrainingInterrupted as stop:
-        err_console.print(interrupted_message(stop), highlight=False, markup=False, soft_wrap=True)
+        err_console.print(safe_text(interrupted_message(stop), markup=False), highlight=False, markup=False,
+                          soft_wrap=True)
         raise typer.Exit(stop.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]; resume a training run with `shendu train --resume RUN`.")
@@ -62,12 +64,16 @@ def interrupted_message(stop: TrainingInterrupted) -> str:
 
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show library log messages.")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-        force=True,
-    )
+    handler = RichHandler(console=err_console, show_path=False)  # markup off: only control characters to escape
+    handler.addFilter(_visible_controls)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s", handlers=[handler],
+                        force=True)
+
+
+def _visible_controls(record: logging.LogRecord) -> bool:
+    """Log messages name paths and files too: their control characters are shown as escapes."""
+    record.msg, record.args = safe_text(record.getMessage(), markup=False, newlines=True), None
+    return True
 
 
 def _quiet_lightning() -> None:
@@ -180,8 +186,8 @@ def train(
             shared = os.environ.get(RUN_DIR_ENV)
             run = RunFolder(Path(shared)) if shared else RunFolder.create(out, the_recipe.name)
         if _is_first_process():
-            console.print(f"[bold]{the_recipe.name}[/]: {task.data.source}; "
-                          f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {run.path}")
+            console.print(f"[bold]{the_recipe.name}[/]: {safe_text(task.data.source)}; "
+                          f"{', '.join(f'{k} {v:,}' for k, v in task.data.sizes.items())} → {safe_text(run.path)}")
         with _shared_run_dir(run.path):
             result = train_task(task, run, resume=resume is not None)
     if _is_first_process():
@@ -243,7 +249,7 @@ def _print_result(metrics: dict[str, Any], run_path: Path, headline: Callable[[d
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"
         bound = f"<= {target['maximum']}" if "maximum" in target else f">= {target['minimum']}"
         console.print(f"target {target['metric']} {bound}: {verdict}")
-    console.print(f"report: {run_path / 'report.md'}")
+    console.print(f"report: {safe_text(run_path / 'report.md')}")
 
 
 # -- evaluate ---------------------------------------------------------------------------------
@@ -262,14 +268,14 @@ def evaluate(run: Annotated[Path, typer.Argument(help="A run folder made by `she
         with Progress(console=err_console, transient=True) as bar:
             job = bar.add_task("evaluating", total=None)
             evaluation = predictor.evaluate(progress=lambda done, total: bar.update(job, completed=done, total=total))
-    table = Table(title=f"evaluate {predictor.run.path}")
+    table = Table(title=f"evaluate {safe_text(predictor.run.path)}")
     for column in ("metric", "now", "metrics.json", "same"):
         table.add_column(column)
     for key, value in evaluation.metrics.items():
         old = evaluation.saved.get(key)
         same = "—" if old is None else ("yes" if old == value else "[red]no[/]")
-        shown = json.dumps(value) if isinstance(value, dict) else f"{value:.6g}" if isinstance(value, float) else str(value)
-        table.add_row(key, shown, "—" if old is None else json.dumps(old) if isinstance(old, dict) else str(old), same)
+        shown = f"{value:.6g}" if isinstance(value, float) else _cell(value)
+        table.add_row(safe_text(key), safe_text(shown), "—" if old is None else safe_text(_cell(old)), same)
     console.print(table)
     if evaluation.data_changed:
         err_console.print(f"[bold yellow]warning:[/] the test data changed since training: its SHA-256 is "
@@ -307,7 +313,7 @@ def predict(
         predictor = load(run)
         results = predictor.predict(inputs, **{k: v for k, v in options.items() if v is not None})
     if as_json:
-        console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+        console.out(json_text([r.to_dict() for r in results]), highlight=False)
     else:
         predictor.kind.render(results, console)
 
@@ -326,28 +332,49 @@ def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu 
         model = folder.read_json(MODEL) if folder.file(MODEL).is_file() else {}
         metrics = folder.read_json(METRICS) if folder.file(METRICS).is_file() else {}
         env = folder.read_json(ENV) if folder.file(ENV).is_file() else {}
-    table = Table(title=f"{folder.path}", show_header=False)
+    table = Table(title=safe_text(folder.path), show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value")
-    table.add_row("recipe", str(config.get("recipe")))
-    table.add_row("engine", str(config.get("engine")))
-    table.add_row("status", "complete" if folder.is_complete else "[yellow]incomplete (resume with --resume)[/]")
-    for key, value in config.get("config", {}).items():
-        table.add_row(f"config.{key}", str(value))
+    for key, value in info_rows(config, model, metrics, env, folder.is_complete):
+        incomplete = key == "status" and not folder.is_complete
+        table.add_row(safe_text(key), f"[yellow]{safe_text(value)}[/]" if incomplete else safe_text(value))
+    table.add_row("files", safe_text(", ".join(sorted(p.name for p in folder.path.iterdir()
+                                                      if not p.name.startswith(".")))))
+    console.print(table)
+
+
+def info_rows(config: dict[str, Any], model: dict[str, Any], metrics: dict[str, Any], env: dict[str, Any],
+              complete: bool) -> list[tuple[str, str]]:
+    """The rows `shendu info` shows, from the run folder's JSON files as they are: a hand-edited
+    value of another type is shown as it is, never a reason to fail (`shendu.load` checks them)."""
+    rows = [("recipe", _cell(config.get("recipe"))), ("engine", _cell(config.get("engine"))),
+            ("status", "complete" if complete else "incomplete (resume with --resume)")]
+    settings = config.get("config")
+    if isinstance(settings, dict):
+        rows += [(f"config.{key}", _cell(value)) for key, value in settings.items()]
     if model:
-        table.add_row("model", f"{model.get('factory')} ({model.get('num_parameters', 0):,} parameters)")
-        table.add_row("labels", ", ".join(model.get("labels", [])))
+        count = model.get("num_parameters")
+        size = f"{count:,} parameters" if isinstance(count, int) and not isinstance(count, bool) else "parameters: ?"
+        rows.append(("model", f"{_cell(model.get('factory'))} ({size})"))
+        labels = model.get("labels")
+        rows.append(("labels", ", ".join(map(_cell, labels)) if isinstance(labels, list) else _cell(labels)))
         variant = model.get("variant")
         if isinstance(variant, dict):
-            table.add_row("variant", f"{variant.get('method')} of {variant.get('parent')} "
-                                     f"({model.get('format')}, run by {variant.get('backend')})")
-    if env:
-        table.add_row("data", f"{env['data']['source']} (sha256 {env['data']['sha256'][:16]}…)")
-    for key, value in metrics.items():
-        if not isinstance(value, dict):
-            table.add_row(f"metrics.{key}", f"{value:.6g}" if isinstance(value, float) else str(value))
-    table.add_row("files", ", ".join(sorted(p.name for p in folder.path.iterdir() if not p.name.startswith("."))))
-    console.print(table)
+            rows.append(("variant", f"{_cell(variant.get('method'))} of {_cell(variant.get('parent'))} "
+                                    f"({_cell(model.get('format'))}, run by {_cell(variant.get('backend'))})"))
+    data = env.get("data")
+    if isinstance(data, dict):
+        rows.append(("data", f"{_cell(data.get('source'))} (sha256 {_cell(data.get('sha256'))[:16]}…)"))
+    rows += [(f"metrics.{key}", f"{value:.6g}" if isinstance(value, float) else _cell(value))
+             for key, value in metrics.items() if not isinstance(value, dict)]
+    return rows
+
+
+def _cell(value: Any) -> str:
+    """A JSON value as one table cell (objects and lists as JSON)."""
+    if isinstance(value, dict | list):
+        return json_text(value, indent=None)
+    return str(value)
 
 
 # compress, export, distill and compare live in cli_variants.py, serve in cli_serve.py; importing them

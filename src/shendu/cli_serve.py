@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from shendu.cli import app, console, user_errors
+from shendu.terminal import safe_text
 
 
 @app.command()
@@ -48,8 +49,8 @@ def serve(
                              max_body_bytes=max_body_bytes, request_timeout_s=request_timeout, max_inputs=max_inputs,
                              graceful_timeout_s=graceful_timeout).with_env_token()
         application = create_app(config)  # checks the settings and every run folder before binding
-        names = ", ".join(application.state.service.models)
-        console.print(f"serving {names} on [bold]http://{host}:{port}/[/] (API docs at /docs; GET /ready says "
+        names = safe_text(", ".join(application.state.service.models))
+        console.print(f"serving {names} on [bold]http://{safe_text(host)}:{port}/[/] (API docs at /docs; GET /ready says "
                       f"when the models are loaded){'; bearer token required' if config.token else ''}")
         options = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": graceful_timeout,
                    "access_log": log_level == "debug"}

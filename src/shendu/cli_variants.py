@@ -11,6 +11,7 @@ from rich.table import Table
 
 from shendu.cli import _quiet_lightning, app, console, err_console, user_errors
 from shendu.errors import ShenduError
+from shendu.terminal import safe_text
 
 # -- compress, export, distill, compare -------------------------------------------------------
 
@@ -20,7 +21,7 @@ def _print_variant(folder: Any, metrics: dict[str, Any]) -> None:
 
     name, _ = primary_metric(metrics)
     console.print(f"{name}: [bold]{metrics[name]:.6g}[/]; model file {metrics.get('file_bytes', 0):,} bytes")
-    console.print(f"report: {folder.path / 'report.md'}")
+    console.print(f"report: {safe_text(folder.path / 'report.md')}")
 
 
 @app.command()
@@ -123,8 +124,9 @@ def distill(
             temperature, alpha = 4.0 if temperature is None else temperature, 0.7 if alpha is None else alpha
             check_loss_settings(temperature, alpha)
             _quiet_lightning()
-            console.print(f"distilling {teacher} into [bold]{student}[/] (T={temperature:g}, alpha={alpha:g})"
-                          f"{'; the same student without the teacher trains first' if baseline else ''} → {out}")
+            console.print(f"distilling {safe_text(teacher)} into [bold]{safe_text(student)}[/] (T={temperature:g}, "
+                          f"alpha={alpha:g})"
+                          f"{'; the same student without the teacher trains first' if baseline else ''} → {safe_text(out)}")
             folder, metrics = distill_run(teacher, student, set_, temperature, alpha, out=out, progress=progress,
                                           baseline=baseline)
     _print_distillation(folder, metrics)
@@ -140,9 +142,10 @@ def _print_distillation(folder: Any, metrics: dict[str, Any]) -> None:
                   f"test accuracy {teacher_acc * 100:.2f}%", highlight=False)
     baseline = details.get("baseline_test_metric")
     if baseline is not None:
-        console.print(f"same student without the teacher → {details['baseline']}: test accuracy "
+        console.print(f"same student without the teacher → {safe_text(details['baseline'])}: test accuracy "
                       f"{baseline['test_acc'] * 100:.2f}%", highlight=False)
-    console.print(f"distilled student ({details['student_parameters']:,} parameters) → {folder.path}: test accuracy "
+    console.print(f"distilled student ({details['student_parameters']:,} parameters) → {safe_text(folder.path)}: "
+                  "test accuracy "
                   f"[bold]{metrics['test_acc'] * 100:.2f}%[/]", highlight=False)
     target = metrics.get("target")
     if target:
@@ -150,7 +153,7 @@ def _print_distillation(folder: Any, metrics: dict[str, Any]) -> None:
                       f"{'[green]met[/]' if target['met'] else '[red]not met[/]'}")
     console.print(distillation_verdict(teacher_acc, metrics["test_acc"], None if baseline is None else
                                        baseline["test_acc"], int(metrics.get("test_samples", 0))), highlight=False)
-    console.print(f"report: {folder.path / 'report.md'}")
+    console.print(f"report: {safe_text(folder.path / 'report.md')}")
 
 
 @app.command()
@@ -175,10 +178,10 @@ def compare(
     for column in COLUMNS:
         table.add_column(column, overflow="fold")
     for cells in rows(figures):
-        table.add_row(*cells)
+        table.add_row(*map(safe_text, cells))
     console.print(table)
     text = verdict(figures)
     if text:
-        console.print(text, highlight=False)
+        console.print(safe_text(text), highlight=False)
     if out is not None:
-        console.print(f"written: {out / 'compare.md'}, {out / 'compare.png'}")
+        console.print(f"written: {safe_text(out / 'compare.md')}, {safe_text(out / 'compare.png')}")

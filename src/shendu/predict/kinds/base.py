@@ -18,6 +18,7 @@ import torch
 
 from shendu.data.specs import ImageSpec, InputSpec
 from shendu.errors import InputError, RunFolderError
+from shendu.terminal import json_text, safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,9 +79,7 @@ class TaskKind:
 
     def render(self, results: Sequence[Result], console: Console) -> None:
         """Rich output for a person; the default prints each result's JSON."""
-        import json
-
-        console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+        console.out(json_text([r.to_dict() for r in results]), highlight=False)
 
     # -- evaluate -----------------------------------------------------------------------------
 
@@ -154,9 +153,9 @@ def render_class_tables(results: Sequence[ClassScores], console: Console) -> Non
     from rich.table import Table
 
     for item in results:
-        table = Table(title=item.input)
+        table = Table(title=safe_text(item.input))
         table.add_column("class")
         table.add_column("probability", justify="right")
         for entry in item.top:
-            table.add_row(entry["label"], f"{entry['probability']:.4f}")
+            table.add_row(safe_text(entry["label"]), f"{entry['probability']:.4f}")
         console.print(table)

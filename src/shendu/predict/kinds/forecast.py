@@ -23,6 +23,7 @@ from shendu.data.series import Scaler, WindowDataset
 from shendu.data.specs import InputSpec, SeriesSpec
 from shendu.errors import InputError
 from shendu.predict.kinds.base import Progress, Result, TaskKind
+from shendu.terminal import safe_text
 
 if TYPE_CHECKING:
     from shendu.predict.predictor import Predictor
@@ -154,7 +155,7 @@ class TimeSeriesForecasting(TaskKind):
         for column in ("input", "values read", "forecast"):
             table.add_column(column)
         for item in results:
-            table.add_row(item.input, str(item.history_used), ", ".join(f"{v:.6g}" for v in item.forecast))
+            table.add_row(safe_text(item.input), str(item.history_used), ", ".join(f"{v:.6g}" for v in item.forecast))
         console.print(table)
 
     def evaluate(self, model: nn.Module, dataset: Dataset, labels: list[str], spec: InputSpec,

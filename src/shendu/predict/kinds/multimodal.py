@@ -17,6 +17,7 @@ from shendu.data.specs import InputSpec, MultimodalSpec
 from shendu.errors import InputError
 from shendu.predict.kinds.base import check_top_k, read_images, render_class_tables, top_classes
 from shendu.predict.kinds.classification import ClassifierKind, ClassScores, evaluate_classifier
+from shendu.terminal import safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,7 +80,7 @@ class MultimodalClassification(ClassifierKind):
     def render(self, results: Sequence[Any], console: Console) -> None:
         for item in results:
             render_class_tables([ClassScores(f"{item.input} + {item.caption!r}", item.top)], console)
-            alone = " · ".join(f"{name} model: {entry['label']} ({entry['probability']:.4f})"
+            alone = " · ".join(f"{name} model: {safe_text(entry['label'])} ({entry['probability']:.4f})"
                                for name, entry in (("image-only", item.image_only), ("text-only", item.text_only)))
             console.print(f"{alone} · caption words the model knows: {item.caption_words_known}")
 

@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 from shendu.data.specs import AudioSpec, InputSpec
 from shendu.errors import InputError
 from shendu.predict.kinds.base import Progress, Result, TaskKind
+from shendu.terminal import safe_text
 
 if TYPE_CHECKING:
     from shendu.predict.predictor import Predictor
@@ -161,7 +162,7 @@ class SpeechRecognition(TaskKind):
 
     def render(self, results: Sequence[Any], console: Any) -> None:
         for item in results:
-            console.print(f"{item.input}: [bold]{item.transcript}[/]")
+            console.print(f"{safe_text(item.input)}: [bold]{safe_text(item.transcript)}[/]")
 
     def evaluate(self, model: nn.Module, dataset: Dataset, labels: list[str], spec: InputSpec,
                  progress: Progress = None) -> dict[str, Any]:

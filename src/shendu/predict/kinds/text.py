@@ -14,6 +14,7 @@ from shendu.data.specs import InputSpec, TextSpec
 from shendu.errors import InputError
 from shendu.predict.kinds.base import Result
 from shendu.predict.kinds.classification import ClassifierKind
+from shendu.terminal import safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -99,8 +100,8 @@ class TextClassification(ClassifierKind):
         for column in ("text", "class", "confidence", "most attended tokens"):
             table.add_column(column)
         for item in results:
-            tokens = ", ".join(f"{a['token']} ({a['weight']:.3f})" for a in item.attention or [])
-            table.add_row(item.text, item.label, f"{item.confidence:.4f}", tokens or "—")
+            tokens = ", ".join(f"{safe_text(a['token'])} ({a['weight']:.3f})" for a in item.attention or [])
+            table.add_row(safe_text(item.text), safe_text(item.label), f"{item.confidence:.4f}", tokens or "—")
         console.print(table)
 
 
