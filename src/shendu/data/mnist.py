@@ -114,6 +114,12 @@ def mnist_transforms(augment: bool) -> T.Compose:
     return T.Compose(steps)
 
 
+def default_val_size(train_images: int) -> int:
+    """Validation images kept from IDX training files: 10% of them, at most 5,000 (full MNIST's
+    60,000 keep 5,000; a 4,000-image subset keeps 400)."""
+    return max(1, min(5000, train_images // 10))
+
+
 def mnist_bundle(
     data: Path | str | None = None,
     download: bool = False,
@@ -126,7 +132,8 @@ def mnist_bundle(
 
     Without ``data``: the shipped 5,000-image sample, stratified into 3,500 train, 500 val
     and 1,000 test images. With ``data``: the IDX files; the official 10,000-image test set
-    is the test split and ``val_size`` (default 5,000) images of the training set validate.
+    is the test split and ``val_size`` images of the training set validate (default: 10% of
+    them, at most 5,000; :func:`default_val_size`).
     """
     train_tf, eval_tf = mnist_transforms(augment), mnist_transforms(False)
     if data is None:
@@ -140,11 +147,12 @@ def mnist_bundle(
     else:
         files = load_mnist_idx(data, download=download)
         train_images, train_labels = files["train"]
-        val = 5000 if val_size is None else val_size
+        val = default_val_size(len(train_labels)) if val_size is None else val_size
         if val >= len(train_labels):
             raise DataError(
                 f"MNIST training files in {data} hold {len(train_labels)} images, too few to "
-                f"keep {val} for validation; pass a smaller --val-size."
+                f"keep {val} for validation; pass a smaller `--set val_size=N` (N below {len(train_labels)}), "
+                f"or leave it out to keep 10% of them."
             )
         split = stratified_split(train_labels, test_size=val, val_size=0, seed=split_seed)
         parts = {

@@ -26,7 +26,7 @@ class MnistCnnConfig(TrainConfig):
         split_seed: the seed of the train/val/test split (fixed, so every run tests on the
             same held-out images whatever ``seed`` is).
         val_size: validation images taken from the training data (default 500 of the
-            sample, 5,000 of full MNIST).
+            sample; of IDX files 10% of their training images, at most 5,000).
         conv1, conv2, hidden: MNISTNet's widths (the documents' 32, 64, 128); smaller ones
             train the students of ``shendu distill``.
         pool: the max-pool window (2 in the documents; 4 quarters fc1, for small students).

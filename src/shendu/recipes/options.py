@@ -123,7 +123,7 @@ def parse_options(args: list[str], config_cls: type, recipe: str, data: str) -> 
         token = args[i]
         if not token.startswith("--") or token == "--":
             raise ShenduError(f"`shendu train {recipe}` takes one RECIPE and options; got the extra argument "
-                              f"{token!r}. Options come as --name VALUE (see `shendu train {recipe} --help`).")
+                              f"{token!r}. Options come as --NAME VALUE (see `shendu train {recipe} --help`).")
         flag, sep, raw = token[2:].partition("=")
         name = flag.replace("-", "_")
         negated = name.startswith("no_") and name[3:] in settings and settings[name[3:]].is_bool
