@@ -473,6 +473,14 @@ def test_every_option_and_setting_that_the_source_advises_exists():
     assert {n: w for n, w in advised_names.items() if n not in names} == {}
 
 
+@pytest.mark.parametrize("value", [-1, "x", 100_000, None, [1]])
+def test_evaluate_refuses_test_data_kwargs_its_builder_cannot_take(run, value):
+    edit_json(run, "model.json", lambda m: m["test_data"]["kwargs"].update(test_size=value))
+    before = folder_digest(run)
+    assert_refused(run_cli("evaluate", str(run)), "`test_data.kwargs` do not fit", "Restore model.json")
+    assert folder_digest(run) == before
+
+
 # -- 8. shendu info on odd files ------------------------------------------------------------------
 
 

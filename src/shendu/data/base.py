@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from shendu.data.specs import ImageSpec, InputSpec
-from shendu.errors import RunFolderError
+from shendu.errors import RunFolderError, ShenduError
 
 __all__ = ["ArrayDataset", "ArrayImageDataset", "DataBundle", "ImageSpec", "InputSpec", "TestSource",
            "dataset_checksum"]
@@ -54,8 +54,12 @@ class TestSource:
         extra = {k: v for k, v in (("spec", spec), ("run_dir", Path(run_dir))) if k in accepted}
         try:
             made = fn(**self.kwargs, **extra)
-        except TypeError as exc:
-            raise RunFolderError(f"model.json `test_data.kwargs` do not fit {self.builder!r}: {exc}.") from None
+        except ShenduError:
+            raise
+        except (TypeError, ValueError) as exc:  # a hand-edited kwarg the builder cannot take
+            raise RunFolderError(f"model.json `test_data.kwargs` do not fit {self.builder!r}: "
+                                 f"{str(exc).rstrip('.')[:300]}. Restore model.json from the run, or train "
+                                 "again.") from None
         return made.test if isinstance(made, DataBundle) else made
 
 
