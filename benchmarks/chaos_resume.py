@@ -2,13 +2,13 @@
 compare the final weights with a run that was never stopped.
 
 Each round starts (or resumes) the run in a fresh process, waits until its training loop has
-started (a new TensorBoard event file), sleeps a random part of an epoch and sends SIGKILL (no
+started (it rewrites env.json just before the fit loop), sleeps a random part of an epoch and sends SIGKILL (no
 warning: the run goes back to its last checkpoint) or SIGTERM (the run checkpoints the step it
 is on, mid-epoch, and exits 75). After the last round the run is resumed to the end. The table
 shows where every kill landed and where the next process resumed; the verdict compares
 model.safetensors byte for byte, and history.csv and metrics.json without the timings.
 
-    python benchmarks/chaos_resume.py [--kills 10] [--seed 0] [--epochs 3]
+    python benchmarks/chaos_resume.py [--kills 10] [--seed 0] [--epochs 5]
 """
 
 from __future__ import annotations
@@ -86,16 +86,20 @@ def untimed(run: Path) -> dict[str, Any]:
     }
 
 
-def wait_for_training(
-    run_root: Path, before: set[str], process: subprocess.Popen, timeout: float = 120
-) -> bool:
-    """Until a new TensorBoard event file appears (the fit loop started) or the process ends."""
+def env_stamp(run_root: Path) -> int:
+    runs = list(run_root.iterdir()) if run_root.exists() else []
+    env = runs[0] / "env.json" if runs else None
+    return env.stat().st_mtime_ns if env is not None and env.exists() else 0
+
+
+def wait_for_training(run_root: Path, before: int, process: subprocess.Popen, timeout: float = 120) -> bool:
+    """Until the process (re)writes env.json, which it does just before the fit loop starts
+    (after every check of a resume), or ends."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
-        runs = list(run_root.iterdir()) if run_root.exists() else []
-        if runs and {p.name for p in (runs[0] / "tb").glob("events.*")} - before:
+        if env_stamp(run_root) != before:
             return True
-        time.sleep(0.05)
+        time.sleep(0.02)
     return False
 
 
@@ -120,7 +124,7 @@ def chaos(
     rounds: list[dict[str, Any]] = []
     run: Path | None = None
     for number in range(1, kills + 1):
-        before = {p.name for p in (run / "tb").glob("events.*")} if run else set()
+        before = env_stamp(chaos_root)
         proc = shendu(
             *(
                 ["train", "--resume", str(run), "--no-progress"]
@@ -139,7 +143,7 @@ def chaos(
             while checkpoint_position(run) is None and proc.poll() is None:
                 time.sleep(0.05)
         resumed_from = checkpoint_position(run)
-        time.sleep(rng.uniform(0.1, 0.9) * epoch_seconds)
+        time.sleep(rng.uniform(0.05, 0.6) * epoch_seconds)
         how = rng.choice([signal.SIGKILL, signal.SIGTERM])
         proc.send_signal(how)
         _, err = proc.communicate()
@@ -191,11 +195,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     result = chaos(args.kills, args.seed, args.epochs)
     print(
-        f"{'round':>5}  {'signal':7}  {'exit':>4}  {'resumed from':>22}  {'checkpoint after the kill':>26}"
+        f"{'round':>5}  {'signal':7}  {'exit':>4}  {'resumed from':>30}  {'checkpoint after the kill':>26}"
     )
     for r in result["rounds"]:
 
@@ -207,7 +211,7 @@ def main() -> None:
             )
 
         print(
-            f"{r['round']:>5}  {r['signal']:7}  {r['exit']:>4}  {where(r['resumed_from']):>22}  "
+            f"{r['round']:>5}  {r['signal']:7}  {r['exit']:>4}  {where(r['resumed_from']):>30}  "
             f"{where(r['checkpoint_after']):>26}"
         )
     print(
