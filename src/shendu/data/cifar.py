@@ -34,20 +34,72 @@ def _folder(root: Path) -> Path:
     return root if (root / META).is_file() or root.name == FOLDER else root / FOLDER
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _described(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of {value.dtype} {value.shape}"
+    return f"a {type(value).__name__}"
+
+
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """One batch file -> images uint8 ``(N, 3, 32, 32)`` and labels int64 ``(N,)``."""
+    """One batch file -> images uint8 ``(N, 3, 32, 32)`` and labels int64 ``(N,)``.
+
+    Raises:
+        DataError: naming the file and the key: not a dict, ``data`` or ``labels`` missing,
+            ``data`` not uint8 ``(N, 3072)``, a label that is no whole number in 0-9.
+    """
     entry = load_data_pickle(path)
-    if not isinstance(entry, dict) or "data" not in entry or "labels" not in entry:
-        keys = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        raise DataError(f"{path} must be a CIFAR-10 batch: a dict with 'data' and 'labels'; got {keys}.")
-    data, labels = np.asarray(entry["data"]), np.asarray(entry["labels"], dtype=np.int64)
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise DataError(f"{path}: 'data' must be uint8 of shape (N, 3072); got {data.dtype} {data.shape}.")
+    fix = "Download the file again."
+    if not isinstance(entry, dict):
+        raise DataError(f"{path} must be a CIFAR-10 batch: a dict with 'data' and 'labels'; got {_described(entry)}. {fix}")
+    missing = [key for key in ("data", "labels") if key not in entry]
+    if missing:
+        keys = ", ".join(_shown(k, 30) for k in list(entry)[:8]) or "none"
+        raise DataError(f"{path} must be a CIFAR-10 batch: a dict with 'data' and 'labels'; it lacks "
+                        f"{' and '.join(repr(k) for k in missing)} (its keys: {keys}). {fix}")
+    data = entry["data"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DataError(f"{path} key 'data' must be a uint8 array of shape (N, 3072); got {_described(data)}. {fix}")
+    labels = _labels(entry["labels"], path)
     if len(labels) != len(data):
-        raise DataError(f"{path}: {len(data)} images but {len(labels)} labels; download the file again.")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{path}: labels must be 0-9; got values from {labels.min()} to {labels.max()}.")
+        raise DataError(f"{path}: {len(data)} images in 'data' but {len(labels)} 'labels'. {fix}")
     return data.reshape(-1, 3, 32, 32), labels  # (N, 3072) -> (N, C, H, W), channel-major as stored
+
+
+def _labels(value: object, path: Path) -> np.ndarray:
+    """A batch's ``labels`` (a list of ints, or an integer array) as int64, each in 0-9."""
+    where = f"{path} key 'labels'"
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "iu":
+            raise DataError(f"{where} must be a list of whole numbers 0-9; got {_described(value)}.")
+        items = value.tolist()
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise DataError(f"{where} must be a list of whole numbers 0-9; got {_described(value)}.")
+    for index, label in enumerate(items):
+        whole = isinstance(label, int | np.integer) and not isinstance(label, bool)
+        if not whole or not 0 <= label <= 9:
+            kind = "" if whole else f" ({type(label).__name__})"
+            raise DataError(f"{where} must be a list of whole numbers 0-9, one class per image; labels[{index}] "
+                            f"is {_shown(label)}{kind}. Download the file again.")
+    return np.asarray(items, dtype=np.int64)
+
+
+def read_classes(path: Path) -> list[str]:
+    """``batches.meta``'s ``label_names``: the 10 class names."""
+    meta = load_data_pickle(path)
+    names = meta.get("label_names") if isinstance(meta, dict) else None
+    if not (isinstance(names, list) and len(names) == 10 and all(isinstance(n, str) and n for n in names)):
+        found = _described(meta) if not isinstance(meta, dict) else (
+            "no 'label_names'" if "label_names" not in meta else _shown(names, 120))
+        raise DataError(f"{path} key 'label_names' must list the 10 class names (strings); got {found}. "
+                        "Download the file again.")
+    return list(names)
 
 
 def load_cifar10(root: Path | str, download: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray] | list[str]]:
@@ -68,13 +120,10 @@ def load_cifar10(root: Path | str, download: bool = False) -> dict[str, tuple[np
     if missing:
         raise DataError(f"{folder} lacks {', '.join(missing)}; a CIFAR-10 python folder has data_batch_1..5, "
                         "test_batch and batches.meta. Download it again (or pass --download when online).")
-    meta = load_data_pickle(folder / META)
-    classes = list(meta.get("label_names", [])) if isinstance(meta, dict) else []
-    if len(classes) != 10:
-        raise DataError(f"{folder / META} must list 10 'label_names'; got {classes!r}.")
+    classes = read_classes(folder / META)
     parts = [read_batch(folder / n) for n in TRAIN_BATCHES]
     train = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-    return {"train": train, "test": read_batch(folder / TEST_BATCH), "classes": [str(c) for c in classes]}
+    return {"train": train, "test": read_batch(folder / TEST_BATCH), "classes": classes}
 
 
 def cifar_transforms(augment: bool) -> T.Compose:
