@@ -17,24 +17,38 @@ import pytest
 import torch
 
 from shendu.errors import EXIT_INTERRUPTED
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_idx
 
 EPOCHS = 2
+STEPS = 10  # per epoch: 300 training images in batches of 32
 
 
-def tiny_mnist(mnist_idx_dir: Path, *extra: str) -> list[str]:
-    """mnist-cnn on 900 real MNIST images (augmentation and dropout on), 29 steps an epoch."""
+@pytest.fixture(scope="module")
+def small_idx(tmp_path_factory, mnist_sample) -> Path:
+    """A torchvision-layout MNIST folder of 330 real training digits (30 validate) and 60 test ones."""
+    images, labels = mnist_sample
+    raw = tmp_path_factory.mktemp("mnist-small") / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    write_idx(raw / "train-images-idx3-ubyte", images[:330])
+    write_idx(raw / "train-labels-idx1-ubyte", labels[:330])
+    write_idx(raw / "t10k-images-idx3-ubyte", images[330:390])
+    write_idx(raw / "t10k-labels-idx1-ubyte", labels[330:390])
+    return raw.parent.parent
+
+
+def tiny_mnist(small_idx: Path, *extra: str) -> list[str]:
+    """mnist-cnn on 300 real MNIST images (augmentation and dropout on), 10 steps an epoch."""
     return [
         "train",
         "mnist-cnn",
         "--data",
-        str(mnist_idx_dir),
+        str(small_idx),
         "--epochs",
         str(EPOCHS),
         "--batch-size",
         "32",
         "--set",
-        "val_size=100",
+        "val_size=30",
         "--set",
         "conv1=4",
         "--set",
@@ -47,9 +61,9 @@ def tiny_mnist(mnist_idx_dir: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory, mnist_idx_dir) -> Path:
+def uninterrupted(tmp_path_factory, small_idx) -> Path:
     out = tmp_path_factory.mktemp("straight")
-    result = run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out)))
+    result = run_cli(*tiny_mnist(small_idx, "--out", str(out)))
     assert result.returncode == 0, result.stderr
     (run,) = out.iterdir()
     return run
@@ -82,26 +96,26 @@ def resume_state(run: Path) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("signum", "step"), [(signal.SIGTERM, 5), (signal.SIGINT, 40), (signal.SIGTERM, 29)]
+    ("signum", "step"), [(signal.SIGTERM, 4), (signal.SIGINT, 13), (signal.SIGTERM, 10)]
 )
 def test_a_signal_checkpoints_the_step_and_resume_finishes_bitwise_equal(
-    tmp_path, mnist_idx_dir, uninterrupted, signal_at, signum, step
+    tmp_path, small_idx, uninterrupted, signal_at, signum, step
 ):
     signal_at(signum, step=step)
     out = tmp_path / "runs"
-    stopped = run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out)))
+    stopped = run_cli(*tiny_mnist(small_idx, "--out", str(out)))
     (run,) = out.iterdir()
     name = signal.Signals(signum).name
     assert stopped.returncode == EXIT_INTERRUPTED, stopped.stderr
-    epoch = (step - 1) // 29 + 1
+    epoch = (step - 1) // STEPS + 1
     assert f"stopped by {name} at epoch {epoch}, step {step}" in stopped.stderr
     assert f"resume with: shendu train --resume {run}" in stopped.stderr
     assert "Traceback" not in stopped.stderr and not (run / "model.safetensors").exists()
     state = resume_state(run)
-    if step % 29:  # mid-epoch: the checkpoint is of this very step
-        assert state == {"epoch": epoch - 1, "batches": step % 29, "global_step": step}
+    if step % STEPS:  # mid-epoch: the checkpoint is of this very step
+        assert state == {"epoch": epoch - 1, "batches": step % STEPS, "global_step": step}
     else:  # the epoch's last step: validation and the epoch's own checkpoint come first
-        assert state == {"epoch": epoch - 1, "batches": 29, "global_step": step}
+        assert state == {"epoch": epoch - 1, "batches": STEPS, "global_step": step}
     assert not list((run / "checkpoints").glob("*.tmp*"))
 
     resumed = run_cli("train", "--resume", str(run), "--no-progress")
@@ -110,27 +124,27 @@ def test_a_signal_checkpoints_the_step_and_resume_finishes_bitwise_equal(
 
 
 def test_a_signal_during_validation_stops_after_the_epoch_checkpoint(
-    tmp_path, mnist_idx_dir, uninterrupted, signal_at
+    tmp_path, small_idx, uninterrupted, signal_at
 ):
     signal_at(signal.SIGTERM, during_val_of=1)
     out = tmp_path / "runs"
-    stopped = run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out)))
+    stopped = run_cli(*tiny_mnist(small_idx, "--out", str(out)))
     (run,) = out.iterdir()
     assert stopped.returncode == EXIT_INTERRUPTED, stopped.stderr
-    assert resume_state(run) == {"epoch": 0, "batches": 29, "global_step": 29}
+    assert resume_state(run) == {"epoch": 0, "batches": STEPS, "global_step": STEPS}
     assert len(history(run)) == 1
     assert run_cli("train", "--resume", str(run), "--no-progress").returncode == 0
     assert_same_run(run, uninterrupted)
 
 
-def test_resume_twice_mid_epoch_is_still_exact(tmp_path, mnist_idx_dir, uninterrupted, signal_at):
-    signal_at(signal.SIGTERM, step=11)
+def test_resume_twice_mid_epoch_is_still_exact(tmp_path, small_idx, uninterrupted, signal_at):
+    signal_at(signal.SIGTERM, step=3)
     out = tmp_path / "runs"
-    assert run_cli(*tiny_mnist(mnist_idx_dir, "--out", str(out))).returncode == EXIT_INTERRUPTED
+    assert run_cli(*tiny_mnist(small_idx, "--out", str(out))).returncode == EXIT_INTERRUPTED
     (run,) = out.iterdir()
-    signal_at(signal.SIGTERM, step=33)
+    signal_at(signal.SIGTERM, step=14)
     assert run_cli("train", "--resume", str(run), "--no-progress").returncode == EXIT_INTERRUPTED
-    assert resume_state(run)["global_step"] == 33
+    assert resume_state(run)["global_step"] == 14
     signal_at(signal.SIGTERM, step=10**6)  # never
     assert run_cli("train", "--resume", str(run), "--no-progress").returncode == 0
     assert_same_run(run, uninterrupted)
