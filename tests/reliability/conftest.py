@@ -1,13 +1,16 @@
-"""Fixtures of the reliability tests: signals raised inside the training loop at a chosen step."""
+"""Fixtures of the reliability tests: signals raised inside the training loop at a chosen step,
+and a small MNIST folder."""
 
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import lightning as L
 import pytest
 
 from shendu.train import fit as fit_module
+from tests.conftest import write_idx
 
 
 class SignalAt(L.Callback):
@@ -49,3 +52,16 @@ def signal_at(monkeypatch):
         monkeypatch.setattr(fit_module, "build_trainer", build)
 
     return arm
+
+
+@pytest.fixture(scope="module")
+def small_idx(tmp_path_factory, mnist_sample) -> Path:
+    """A torchvision-layout MNIST folder of 330 real training digits (30 validate) and 60 test ones."""
+    images, labels = mnist_sample
+    raw = tmp_path_factory.mktemp("mnist-small") / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    write_idx(raw / "train-images-idx3-ubyte", images[:330])
+    write_idx(raw / "train-labels-idx1-ubyte", labels[:330])
+    write_idx(raw / "t10k-images-idx3-ubyte", images[330:390])
+    write_idx(raw / "t10k-labels-idx1-ubyte", labels[330:390])
+    return raw.parent.parent

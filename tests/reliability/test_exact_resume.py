@@ -17,23 +17,10 @@ import pytest
 import torch
 
 from shendu.errors import EXIT_INTERRUPTED
-from tests.conftest import run_cli, write_idx
+from tests.conftest import run_cli
 
 EPOCHS = 2
 STEPS = 10  # per epoch: 300 training images in batches of 32
-
-
-@pytest.fixture(scope="module")
-def small_idx(tmp_path_factory, mnist_sample) -> Path:
-    """A torchvision-layout MNIST folder of 330 real training digits (30 validate) and 60 test ones."""
-    images, labels = mnist_sample
-    raw = tmp_path_factory.mktemp("mnist-small") / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    write_idx(raw / "train-images-idx3-ubyte", images[:330])
-    write_idx(raw / "train-labels-idx1-ubyte", labels[:330])
-    write_idx(raw / "t10k-images-idx3-ubyte", images[330:390])
-    write_idx(raw / "t10k-labels-idx1-ubyte", labels[330:390])
-    return raw.parent.parent
 
 
 def tiny_mnist(small_idx: Path, *extra: str) -> list[str]:

@@ -66,3 +66,31 @@ def test_kill_9_and_sigterm_at_ten_random_moments_resume_to_the_same_weights(tmp
     result = chaos(kills=10, seed=0, workdir=tmp_path)
     assert result["kills"] == 10 and result["mid_epoch_resumes"] >= 1
     assert result["identical"], result
+
+
+def test_sigterm_to_a_real_training_process_checkpoints_prints_the_command_and_exits_75(tmp_path, small_idx):
+    """What `make run` does when its terminal or a scheduler sends SIGTERM to the process group."""
+    import os
+
+    from tests.conftest import run_cli
+
+    out = tmp_path / "runs"
+    command = [sys.executable, "-m", "shendu", "train", "mnist-cnn", "--data", str(small_idx), "--epochs", "4",
+               "--batch-size", "32", "--set", "val_size=30", "--out", str(out), "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, env={**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "300"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.glob("*/history.csv")):  # an epoch done: training runs
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 75, err
+    (run,) = out.iterdir()
+    lines = [line for line in err.splitlines() if "resume with" in line]
+    assert len(lines) == 1 and lines[0].startswith("stopped by SIGTERM at epoch ")
+    assert lines[0].endswith(f"checkpoint saved; resume with: shendu train --resume {run}")
+    assert "Traceback" not in err and (run / "checkpoints" / "last.ckpt").is_file()
+    resumed = run_cli("train", "--resume", str(run), "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (run / "metrics.json").is_file()
