@@ -117,8 +117,12 @@ class DetectionDataset(Dataset):
         if isinstance(item, np.ndarray):
             pixels = item[None] if item.ndim == 2 else item.transpose(2, 0, 1)  # -> (C, H, W)
             return torch.from_numpy(np.ascontiguousarray(pixels)).float() / 255.0
-        with Image.open(item) as image:
-            pixels = np.asarray(image.convert("L" if self.channels == 1 else "RGB"), dtype=np.float32) / 255.0
+        try:
+            with Image.open(item) as image:
+                pixels = np.asarray(image.convert("L" if self.channels == 1 else "RGB"), dtype=np.float32) / 255.0
+        except Exception as exc:  # noqa: BLE001 (PIL raises many kinds; the header was checked, not every pixel)
+            raise DataError(f"{item} could not be decoded as an image ({type(exc).__name__}: {str(exc)[:200]}); "
+                            "the file is damaged. Replace it or remove it from the annotations.") from None
         pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
         return torch.from_numpy(np.ascontiguousarray(pixels))
 

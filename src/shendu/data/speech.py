@@ -86,7 +86,13 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
                          "pass a .wav file (PCM or float, any sample rate).") from None
     if len(audio) == 0:
         raise InputError(f"{path} holds no samples (a zero-length recording); pass a clip with speech in it.")
-    return resample(audio.mean(axis=1), rate, sample_rate)
+    mono = audio.mean(axis=1, dtype=np.float64).astype(np.float32)
+    if np.isfinite(mono).all():
+        mono = resample(mono, rate, sample_rate)
+    if not np.isfinite(mono).all():  # a float file holding NaN or infinity (or values that overflow to it)
+        raise InputError(f"{path} holds samples that are not finite numbers (NaN or infinity): the file is "
+                         "damaged. Pass a clean .wav file.")
+    return mono
 
 
 def resample(audio: np.ndarray, rate: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -19,6 +19,7 @@ from shendu.data.sampling import epoch_generator
 from shendu.errors import RunFolderError
 
 PAD, UNK = "[PAD]", "[UNK]"
+MAX_TOKENIZER_BYTES = 64 * 2**20  # a BERT tokenizer.json is 0.7 MB, a multilingual one 17 MB
 KINDS = ("word", "bpe", "char")
 
 
@@ -48,14 +49,59 @@ def build_tokenizer(texts: Sequence[str], kind: str = "word", vocab_size: int = 
 
 
 def load_tokenizer(path: Path | str) -> Tokenizer:
-    """Read a run folder's ``tokenizer.json``; raise RunFolderError if it is missing or broken."""
+    """Read a run folder's ``tokenizer.json`` (at most MAX_TOKENIZER_BYTES); raise RunFolderError
+    if it is missing, too large or broken."""
     path = Path(path)
+    fix = "a text run folder needs the tokenizer it was trained with. Restore it or train again."
     try:
-        return Tokenizer.from_file(str(path))
-    except Exception as exc:  # noqa: BLE001 (tokenizers raises plain Exception)
-        reason = "missing" if not path.is_file() else f"not a tokenizers JSON file ({str(exc).splitlines()[0][:120]})"
-        raise RunFolderError(f"{path} is {reason}; a text run folder needs the tokenizer it was trained with. "
-                             "Restore it or train again.") from None
+        size = path.stat().st_size
+        if not path.is_file():
+            raise RunFolderError(f"{path} is a folder, not a tokenizers JSON file; {fix}")
+        if size > MAX_TOKENIZER_BYTES:
+            raise RunFolderError(f"{path} is {size:,} bytes; tokenizer files over {MAX_TOKENIZER_BYTES:,} bytes "
+                                 f"are refused; {fix}")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise RunFolderError(f"{path} is missing; {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path} is not a tokenizers JSON file ({type(exc).__name__}); {fix}") from None
+    _check_merges(text, path, fix)
+    try:
+        return Tokenizer.from_str(text)
+    except BaseException as exc:  # noqa: BLE001 (tokenizers raises plain Exception, or panics: a BaseException)
+        if not _failed(exc):
+            raise
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise RunFolderError(f"{path} is not a tokenizers JSON file ({first}); {fix}") from None
+
+
+def _check_merges(text: str, path: Path, fix: str) -> None:
+    """Refuse a BPE merge whose result is not in the vocabulary: tokenizers panics on some of
+    those (a Rust panic prints its own message and backtrace) instead of raising."""
+    import json
+
+    try:
+        model = json.loads(text).get("model")
+    except (ValueError, RecursionError, AttributeError):
+        return  # not a JSON object: Tokenizer.from_str says what is wrong
+    if not isinstance(model, dict) or model.get("type") != "BPE" or model.get("continuing_subword_prefix"):
+        return
+    vocab, merges = model.get("vocab"), model.get("merges")
+    if not isinstance(vocab, dict) or not isinstance(merges, list):
+        return
+    for index, merge in enumerate(merges):
+        pair = merge.split(" ") if isinstance(merge, str) else merge
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair):
+            if pair[0] + pair[1] not in vocab:
+                joined = repr(pair[0] + pair[1])[:60]
+                raise RunFolderError(f"{path} `model.merges[{index}]` makes the token {joined}, which `model.vocab` "
+                                     f"lacks: the file is damaged; {fix}")
+
+
+def _failed(exc: BaseException) -> bool:
+    """``exc`` is an error of the tokenizers library (an Exception, or a Rust panic, which pyo3
+    raises as a BaseException), not an interruption."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def encode(tokenizer: Tokenizer, texts: Sequence[str], max_length: int, special_tokens: bool = False,
@@ -74,7 +120,14 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str], max_length: int, special_
     tokenizer.no_padding()
     tokenizer.no_truncation()
     out = []
-    for encoding in tokenizer.encode_batch(list(texts), add_special_tokens=special_tokens):
+    try:
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=special_tokens)
+    except BaseException as exc:  # noqa: BLE001 (a damaged tokenizer that loaded can still panic on a text)
+        if not _failed(exc):
+            raise
+        raise RunFolderError(f"the run's tokenizer.json failed on these texts ({type(exc).__name__}: "
+                             f"{str(exc)[:120]}); it is damaged. Restore it or train again.") from None
+    for encoding in encodings:
         ids = encoding.ids
         if len(ids) > max_length:
             keep = head if head is not None else max_length - 1 if special_tokens else max_length  # [SEP] stays
