@@ -40,6 +40,7 @@ CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tb"
 
 REQUIRED_FOR_INFERENCE = (CONFIG, MODEL, WEIGHTS)
+MAX_JSON_BYTES = 64 * 2**20  # model.json of the largest vocabulary is a few MB
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -174,12 +175,19 @@ class RunFolder:
         path = self.file(name)
         if not path.is_file():
             raise RunFolderError(f"{path} is missing; a complete run folder has {name}.")
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise RunFolderError(f"{path} is {size:,} bytes; a run folder's JSON files are far smaller, and files "
+                                 f"over {MAX_JSON_BYTES:,} bytes are refused. Restore it from a backup or train again.")
         try:
             value = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except RecursionError:
+            raise RunFolderError(f"{path} must be a JSON object written by `shendu train`; it nests lists or objects "
+                                 "too deeply to be one. Restore it from a backup or train again.") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4,300 digits
             raise RunFolderError(
                 f"{path} must be a JSON object written by `shendu train`; it could not be "
-                f"parsed ({exc}). Restore it from a backup or train again."
+                f"parsed ({str(exc)[:200]}). Restore it from a backup or train again."
             ) from None
         if not isinstance(value, dict):
             raise RunFolderError(

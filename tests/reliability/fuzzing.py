@@ -103,7 +103,16 @@ def confused(document: Any, rng: np.random.Generator, confusers: list[Any] = CON
     return f"{where} = {shown}", document
 
 
+EDGE_JSON = [b"", b"null", b"[]", b'"x"', b"[" * 100_000 + b"]" * 100_000, b'{"a": 1' + b"0" * 5000 + b"}", b"NaN",
+             b"\xef\xbb\xbf{}", b'{"a": "\\ud800"}', b"\xff\xfe{\x00}\x00", b'{"a": "' + b"x" * 1_000_000 + b'"}']
+
+
 def json_variant(document: Any, rng: np.random.Generator) -> tuple[str, bytes]:
+    """``document`` confused (:func:`confused`), or now and then a document that trips JSON
+    readers themselves (too deep, a 5,000-digit number, a BOM, a lone surrogate, ...)."""
+    if rng.random() < 0.1:
+        edge = EDGE_JSON[int(rng.integers(len(EDGE_JSON)))]
+        return f"edge case {edge[:24]!r}", edge
     what, changed = confused(document, rng)
     return what, json.dumps(changed, allow_nan=True).encode()
 

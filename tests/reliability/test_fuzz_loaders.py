@@ -2,13 +2,15 @@
 ShenduError subclass (a clear paragraph naming the file) or loads correctly. Never another
 exception, a hang or an allocation beyond 2 GiB (see :mod:`tests.reliability.fuzzing`).
 
-``make test`` tries 50 variants per loader; ``make test-slow`` 1,000 (the issue's target).
+``make test`` tries 50 variants per loader; ``make test-slow`` 1,000 (the issue's target), or as
+many as ``SHENDU_FUZZ_VARIANTS`` says.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import shutil
 import struct
@@ -32,7 +34,8 @@ from shendu.train.checkpoint_io import load_checkpoint
 from tests.conftest import write_cifar_folder
 from tests.reliability.fuzzing import CONFUSERS, confused, damaged, fuzz, json_variant, report
 
-COUNTS = [pytest.param(50, id="50"), pytest.param(1000, id="1000", marks=pytest.mark.slow)]
+SLOW_COUNT = int(os.environ.get("SHENDU_FUZZ_VARIANTS", "1000"))
+COUNTS = [pytest.param(50, id="50"), pytest.param(SLOW_COUNT, id=str(SLOW_COUNT), marks=pytest.mark.slow)]
 pytestmark = pytest.mark.timeout(1800, method="thread")  # a hang in C code, which SIGALRM cannot stop
 DIGIT = np.eye(8, dtype=np.uint8) * 255
 
@@ -285,3 +288,170 @@ def test_images(tmp_path, count):
 
     failures = fuzz("images", count, variant, attempt, InputError, ("picture",))
     assert not failures, report(failures, count)
+
+
+# -- size bombs: a small file that claims a huge size is refused before anything that size is made --------
+
+
+def _png(width: int, height: int, rows: bool) -> bytes:
+    """A greyscale PNG that claims ``width`` x ``height``: with ``rows``, valid and all black
+    (small on disk, huge decoded); without, a header alone."""
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(b"\x00" * (width + 1)) for _ in range(height)) + compressor.flush() if rows else b""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + (chunk(b"IDAT", idat) if rows else b"") + chunk(b"IEND", b"")
+
+
+def _wav(channels: int, rate: int, data_bytes: int, body: bytes = b"\x00" * 64) -> bytes:
+    """A PCM16 wav whose header claims ``channels``, ``rate`` and ``data_bytes`` of samples."""
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, min(rate * channels * 2, 2**32 - 1), min(channels * 2, 2**16 - 1), 16)
+    chunks = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", data_bytes) + body
+    return b"RIFF" + struct.pack("<I", min(len(chunks), 2**32 - 1)) + chunks
+
+
+def _huge_tensor(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    _, body = safetensors_parts(good["model.safetensors"])
+    header = {"fc1.weight": {"dtype": "F32", "shape": [100_000, 100_000], "data_offsets": [0, 40_000_000_000]}}
+    _put(run, good, "model.safetensors", safetensors_bytes(header, body), checksum=True)
+    _load_and_predict(run)
+
+
+def _huge_header(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    _put(run, good, "model.safetensors", struct.pack("<Q", 2**60) + good["model.safetensors"][8:], checksum=True)
+    _load_and_predict(run)
+
+
+def _deep_config(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    _put(run, good, "config.json", b"[" * 100_000 + b"]" * 100_000, checksum=False)
+    _load_and_predict(run)
+
+
+def _huge_checkpoint(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    """A checkpoint whose pickle says its 4-float storage holds 10**9 floats, of shape (10**9,)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    torch.save({"w": torch.zeros(4)}, buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(tmp_path / "last.ckpt", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith("data.pkl"):  # BININT1 4 (numel; size) -> BININT 10**9
+                data = data.replace(b"K\x04t", b"J\x00\xca\x9a\x3bt").replace(b"K\x04\x85", b"J\x00\xca\x9a\x3b\x85")
+            target.writestr(item.filename, data)
+    load_checkpoint(tmp_path / "last.ckpt")
+
+
+def _huge_png(side: int, rows: bool):
+    def load(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+        (tmp_path / "bomb.png").write_bytes(_png(side, side, rows))
+        read_image(tmp_path / "bomb.png")
+
+    return load
+
+
+def _huge_wav(channels: int, rate: int, size: int):
+    def load(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+        (tmp_path / "bomb.wav").write_bytes(_wav(channels, rate, size))
+        read_audio(tmp_path / "bomb.wav")
+
+    return load
+
+
+def _huge_cifar_array(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    from shendu.data.cifar import read_batch
+
+    (tmp_path / "data_batch_1").write_bytes(b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+                                            b"JP\xc3\x00\x00JP\xc3\x00\x00\x86C\x01b\x87R.")  # (50000, 50000)
+    read_batch(tmp_path / "data_batch_1")
+
+
+def _huge_coco_image(run: Path, good: dict[str, bytes], tmp_path: Path) -> None:
+    from shendu.data.coco import load_coco_detection
+
+    (tmp_path / "huge.png").write_bytes(_png(20000, 20000, rows=False))
+    (tmp_path / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "huge.png", "width": 20000, "height": 20000}],
+        "annotations": [], "categories": [{"id": 1, "name": "x"}]}))
+    load_coco_detection(tmp_path / "annotations.json", tmp_path)
+
+
+# case: (load, the error that refuses it; None: libsndfile reads what the file holds, whatever its header claims)
+BOMBS = {
+    "safetensors tensor of 10**10 floats": (_huge_tensor, RunFolderError),
+    "safetensors header of 2**60 bytes": (_huge_header, RunFolderError),
+    "config.json nested 100,000 deep": (_deep_config, RunFolderError),
+    "checkpoint storage of 10**9 floats": (_huge_checkpoint, RunFolderError),
+    "png 20000x20000 header": (_huge_png(20000, rows=False), InputError),
+    "png 8000x8000": (_huge_png(8000, rows=True), InputError),
+    "wav of 4 GB": (_huge_wav(1, 16000, 2**32 - 2), None),
+    "wav of 65535 channels": (_huge_wav(65535, 16000, 2**31), None),
+    "wav at 4 GHz": (_huge_wav(1, 2**32 - 1, 2**31), None),
+    "cifar array of 2.5 GB": (_huge_cifar_array, DataError),
+    "coco image 20000x20000": (_huge_coco_image, DataError),
+}
+
+
+@pytest.mark.parametrize("case", list(BOMBS))
+def test_size_bombs_are_refused_without_allocating_them(fuzz_run, tmp_path, case):
+    """Under a limit of 512 MiB more address space than the process holds: each is refused (or,
+    for wavs, read as the few samples the file really holds)."""
+    from tests.reliability.fuzzing import outcome
+
+    load, expected = BOMBS[case]
+
+    def attempt():
+        load(*fuzz_run, tmp_path)
+        if expected is not None:
+            pytest.fail(f"{case} was loaded")
+
+    problem = outcome(attempt, expected or InputError, extra=512 * 2**20)
+    assert problem is None, problem
+
+
+# -- what the fuzz found, kept as plain cases --------------------------------------------------------------
+
+
+def test_an_edited_input_size_that_the_model_cannot_take_is_a_run_folder_error(fuzz_run):
+    run, good = fuzz_run
+    model = json.loads(good["model.json"])
+    model["input"]["width"] = 255
+    _put(run, good, "model.json", json.dumps(model).encode(), checksum=False)
+    with pytest.raises(RunFolderError, match=r"model.json: the model failed on inputs of the shape its `input` gives "
+                                             r"\(1x8x255\): mat1 and mat2 shapes cannot be multiplied"):
+        _load_and_predict(run)
+
+
+def test_a_float_wav_holding_nan_is_refused(tmp_path):
+    wave = np.zeros(4000, np.float32)
+    wave[100] = np.nan
+    soundfile.write(tmp_path / "clip.wav", wave, 16000, subtype="FLOAT")
+    with pytest.raises(InputError, match="clip.wav holds samples that are not finite numbers"):
+        read_audio(tmp_path / "clip.wav")
+
+
+def test_a_bpe_merge_making_a_token_the_vocabulary_lacks_is_refused_without_a_panic(tmp_path, capfd):
+    tokenizer = json.loads(build_tokenizer(TEXTS, "bpe", vocab_size=120, min_frequency=1).to_str())
+    del tokenizer["model"]["vocab"]["moving"]  # tokenizers itself panics (a Rust panic, printed to stderr)
+    (tmp_path / "tokenizer.json").write_text(json.dumps(tokenizer))
+    with pytest.raises(RunFolderError, match=r"tokenizer.json `model.merges\[\d+\]` makes the token 'moving', which "
+                                             "`model.vocab` lacks"):
+        load_tokenizer(tmp_path / "tokenizer.json")
+    assert "panicked" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"{oops", b"[1, 2]", b'{"forecasts": [[1, 2], [3]]}', b'{"forecasts": "x"}',
+                                     b"[" * 100_000])
+def test_damaged_baseline_forecasts_of_a_forecaster_run_are_refused(tmp_path, content):
+    from shendu.data.series import _saved_forecasts
+
+    (tmp_path / "baselines.json").write_bytes(content)
+    with pytest.raises(RunFolderError, match="baselines.json must hold the baseline forecasts `shendu train` wrote"):
+        _saved_forecasts(tmp_path / "baselines.json")
+    (tmp_path / "baselines.json").write_text('{"forecasts": [[1, 2], [3, 4]]}')
+    assert _saved_forecasts(tmp_path / "baselines.json").shape == (2, 2)

@@ -24,7 +24,8 @@ from torch.utils.data import Dataset
 
 from shendu.data.base import DataBundle, TestSource
 from shendu.data.specs import SeriesSpec
-from shendu.errors import DataError
+from shendu.errors import DataError, RunFolderError
+from shendu.runfolder import MAX_JSON_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -325,11 +326,27 @@ def series_test(spec: SeriesSpec, run_dir: Path, source: dict[str, Any], lookbac
                          lookback, horizon, order)
     saved = Path(run_dir) / BASELINES_FILE
     if saved.is_file():
-        forecasts = json.loads(saved.read_text(encoding="utf-8")).get("forecasts")
-        if forecasts is not None and np.shape(forecasts) == (len(test), horizon):
-            test.classical = np.asarray(forecasts, dtype=np.float64)
+        forecasts = _saved_forecasts(saved)
+        if forecasts is not None and forecasts.shape == (len(test), horizon):
+            test.classical = forecasts
         elif forecasts is not None:
             logger.warning("%s holds %s baseline forecasts, but the test part has %d windows of %d steps; the data "
-                           "changed since training, so the baseline is left out", saved, np.shape(forecasts),
+                           "changed since training, so the baseline is left out", saved, forecasts.shape,
                            len(test), horizon)
     return test
+
+
+def _saved_forecasts(saved: Path) -> np.ndarray | None:
+    """The baseline forecasts training saved (``{"forecasts": [[...], ...]}``), as float64."""
+    fix = "Restore it from a backup or train again."
+    if saved.stat().st_size > MAX_JSON_BYTES:
+        raise RunFolderError(f"{saved} is over {MAX_JSON_BYTES:,} bytes, far more than baseline forecasts take. {fix}")
+    try:
+        document = json.loads(saved.read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            raise TypeError(f"a JSON {type(document).__name__}, not an object")
+        forecasts = document.get("forecasts")
+        return None if forecasts is None else np.asarray(forecasts, dtype=np.float64)
+    except (ValueError, TypeError, RecursionError) as exc:  # not JSON, not numbers, ragged lists
+        raise RunFolderError(f"{saved} must hold the baseline forecasts `shendu train` wrote ({{\"forecasts\": "
+                             f"[[...], ...]}}); it could not be read ({type(exc).__name__}: {str(exc)[:120]}). {fix}") from None

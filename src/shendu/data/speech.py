@@ -86,7 +86,8 @@ def read_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, max_seconds: fl
                          "pass a .wav file (PCM or float, any sample rate).") from None
     if len(audio) == 0:
         raise InputError(f"{path} holds no samples (a zero-length recording); pass a clip with speech in it.")
-    mono = audio.mean(axis=1, dtype=np.float64).astype(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinity are refused just below
+        mono = audio.mean(axis=1, dtype=np.float64).astype(np.float32)
     if np.isfinite(mono).all():
         mono = resample(mono, rate, sample_rate)
     if not np.isfinite(mono).all():  # a float file holding NaN or infinity (or values that overflow to it)

@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from shendu.data.specs import ImageSpec, InputSpec
-from shendu.errors import InputError
+from shendu.errors import InputError, RunFolderError
 from shendu.predict.kinds.base import (
     ClassScores,
     Progress,
@@ -102,7 +102,14 @@ class ClassifierKind(TaskKind):
 
     @torch.no_grad()
     def scores(self, predictor: Predictor, names: list[str], batch: torch.Tensor, top_k: int) -> list[ClassScores]:
-        probabilities = torch.softmax(predictor.model(batch), dim=1)
+        try:
+            logits = predictor.model(batch)
+        except RuntimeError as exc:  # a model.json whose `input` was edited: inputs of a shape the model cannot take
+            shape = "x".join(map(str, batch.shape[1:]))
+            raise RunFolderError(f"{predictor.run.file('model.json')}: the model failed on inputs of the shape its "
+                                 f"`input` gives ({shape}): {' '.join(str(exc).split())[:200]}. If model.json was "
+                                 "edited, restore it from the run, or train again.") from None
+        probabilities = torch.softmax(logits, dim=1)
         return [ClassScores(name, top) for name, top in
                 zip(names, top_classes(probabilities, predictor.labels, check_top_k(top_k)), strict=True)]
 
