@@ -88,12 +88,25 @@ def pretrained_state(config: ImageFolderConfig) -> tuple[dict[str, torch.Tensor]
                 state = load_file(path)
             else:
                 state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ShenduError(f"--weights {path} could not be read as a state_dict ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}).") from None
+        except Exception as exc:  # noqa: BLE001 (torch and safetensors raise many kinds for a damaged file)
+            raise ShenduError(f"--weights {path} could not be read as a state_dict ({_why(exc)}). Pass a "
+                              ".safetensors or .pth file of a ResNet's weights, DEFAULT or none.") from None
+        if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                  for k, v in state.items()):
+            raise ShenduError(f"--weights {path} must hold a state_dict (names to tensors); got "
+                              f"{'a dict of other values' if isinstance(state, dict) else 'a ' + type(state).__name__}.")
         source = f"the weights file {path}"
     backbone = {k: v for k, v in state.items() if not k.startswith("fc.")}
     return backbone, f"Backbone initialised from {source}; the classification head is new."
+
+
+def _why(exc: Exception) -> str:
+    """What was wrong, in our words: torch's own message about a pickle advises loading it
+    with ``weights_only=False``, which would run the file's code."""
+    text = str(exc)
+    if "weights_only" in text or "Unsupported global" in text:
+        return "it holds Python objects other than tensors, which shendu never unpickles"
+    return f"{type(exc).__name__}: {(text.strip().splitlines() or [''])[0][:200]}"
 
 
 def make_task(config: ImageFolderConfig) -> TrainingTask:
