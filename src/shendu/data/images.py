@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +33,53 @@ def read_image(path: Path | str, data: bytes | None = None) -> Image.Image:
     import io
 
     path = Path(path) if data is not None else input_file(path, "an image file (PNG, JPEG, BMP, ...)")
-    try:
+    with _reading(path):
         with Image.open(path if data is None else io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise InputError(
-                    f"{path} is {image.width}x{image.height} pixels; images over "
-                    f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first."
-                )
+            _check_size(image, path)
             image.load()
             return image.copy()
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image file checked without being decoded (:func:`check_image`); :meth:`open` decodes it."""
+
+    path: Path
+
+    def open(self) -> Image.Image:
+        return read_image(self.path)
+
+
+def check_image(path: Path | str) -> ImageFile:
+    """Check an image file the way :func:`read_image` would, without decoding its pixels: it
+    exists, is a format Pillow knows, its header's size is within MAX_IMAGE_PIXELS, and its
+    structure is intact as far as Pillow's ``verify`` sees (every chunk and checksum of a PNG;
+    little of a JPEG, whose damage shows only when :meth:`ImageFile.open` decodes it).
+
+    Raises:
+        InputError: as :func:`read_image` does.
+    """
+    path = input_file(path, "an image file (PNG, JPEG, BMP, ...)")
+    with _reading(path):
+        with Image.open(path) as image:
+            _check_size(image, path)
+            image.verify()
+    return ImageFile(path)
+
+
+def _check_size(image: Image.Image, path: Path) -> None:
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        raise InputError(f"{path} is {image.width}x{image.height} pixels; images over "
+                         f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first.")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Pillow's errors while reading ``path`` as one InputError each."""
+    try:
+        yield
+    except InputError:  # our own (a ValueError): already says what is wrong
+        raise
     except Image.DecompressionBombError as exc:
         raise InputError(f"{path} is refused as a decompression bomb ({exc}); images over "
                          f"{MAX_IMAGE_PIXELS:,} pixels are refused. Resize it first.") from None

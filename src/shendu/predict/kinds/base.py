@@ -122,16 +122,22 @@ def top_classes(probabilities: torch.Tensor, labels: list[str], top_k: int) -> l
 
 
 def read_images(inputs: Sequence[Any]) -> list[tuple[str, Any]]:
-    """``(name, PIL image)`` per input: a file path, a PIL image or an array (``(H, W)``,
-    ``(H, W, C)``; uint8, or floats in [0, 1]). Every input is read before any is predicted."""
+    """``(name, image)`` per input: a file path, a PIL image or an array (``(H, W)``,
+    ``(H, W, C)``; uint8, or floats in [0, 1]).
+
+    Every input is checked before any is predicted, but files are not decoded here: a path
+    becomes an :class:`~shendu.data.images.ImageFile` checked from its header (format, size,
+    structure), which :func:`decoded` turns into pixels when the image is predicted, so that a
+    batch of large photos is never in memory at once.
+    """
     from PIL import Image
 
-    from shendu.data.images import read_image
+    from shendu.data.images import check_image
 
     out = []
     for i, item in enumerate(inputs):
         if isinstance(item, str | Path):
-            out.append((str(item), read_image(item)))
+            out.append((str(item), check_image(item)))
         elif isinstance(item, Image.Image):
             out.append((f"<image {i}>", item))
         elif isinstance(item, np.ndarray) and item.ndim in (2, 3):
@@ -143,10 +149,18 @@ def read_images(inputs: Sequence[Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def decoded(image: Any) -> Any:
+    """The PIL image of an entry of :func:`read_images`: a checked file is decoded now."""
+    from shendu.data.images import ImageFile
+
+    return image.open() if isinstance(image, ImageFile) else image
+
+
 def image_batch(images: Sequence[Any], spec: ImageSpec) -> torch.Tensor:
+    """``(N, C, H, W)`` model inputs; each file is decoded, converted and let go in turn."""
     from shendu.data.images import image_to_tensor
 
-    return torch.stack([image_to_tensor(image, spec) for image in images])
+    return torch.stack([image_to_tensor(decoded(image), spec) for image in images])
 
 
 def render_class_tables(results: Sequence[ClassScores], console: Console) -> None:

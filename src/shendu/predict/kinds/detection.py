@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from shendu.data.specs import InputSpec
 from shendu.errors import InputError
-from shendu.predict.kinds.base import Progress, Result, TaskKind, read_images
+from shendu.predict.kinds.base import Progress, Result, TaskKind, decoded, read_images
 
 if TYPE_CHECKING:
     from torchmetrics.detection import MeanAveragePrecision
@@ -95,8 +95,12 @@ class ObjectDetection(TaskKind):
         """Boxes scoring at least ``score_threshold``; with ``save_dir``, each image with its boxes
         drawn is written there as ``<name>.boxes.png``.
 
+        Every file is checked (format, size, structure) before anything is predicted or written;
+        each is decoded only when its turn comes and let go after, so memory holds one image.
+
         Raises:
-            InputError: a file is missing or not an image, or the threshold is not in [0, 1].
+            InputError: a file is missing or not an image, or the threshold is not in [0, 1]; a
+                file whose damage only decoding finds (a JPEG's body) when its turn comes.
         """
         from shendu.data.images import image_to_unit_tensor
         from shendu.plots import draw_detections
@@ -104,9 +108,10 @@ class ObjectDetection(TaskKind):
 
         if isinstance(score_threshold, bool) or not isinstance(score_threshold, int | float) or not 0.0 <= score_threshold <= 1.0:
             raise InputError(f"--score-threshold must be between 0 and 1; got {score_threshold!r}.")
-        named = read_images(inputs)  # all read before any output
+        named = read_images(inputs)  # every file checked before any output, each decoded only when predicted
         labels, results = predictor.labels, []
-        for index, (name, original) in enumerate(named):
+        for index, (name, image) in enumerate(named):
+            original = decoded(image)
             detection = predictor.model([image_to_unit_tensor(original, predictor.input_spec)])[0]  # type: ignore[arg-type]
             keep = detection["scores"] >= score_threshold
             found = [{"label": labels[int(c)], "score": round(float(s), 4), "box": [round(float(v), 1) for v in box]}
@@ -122,7 +127,9 @@ class ObjectDetection(TaskKind):
                 draw_detections(rgb, detection, labels, score_threshold).save(buffer, format="PNG")
                 atomic_write_bytes(out, buffer.getvalue())
                 item.image = str(out)
+                del rgb
             results.append(item)
+            del original  # before the next is decoded: one large photo in memory at a time
         return results
 
     def evaluate(self, model: nn.Module, dataset: Dataset, labels: list[str], spec: InputSpec,

@@ -15,7 +15,13 @@ from torch.utils.data import Dataset
 
 from shendu.data.specs import InputSpec, MultimodalSpec
 from shendu.errors import InputError
-from shendu.predict.kinds.base import check_top_k, read_images, render_class_tables, top_classes
+from shendu.predict.kinds.base import (
+    check_top_k,
+    decoded,
+    read_images,
+    render_class_tables,
+    top_classes,
+)
 from shendu.predict.kinds.classification import ClassifierKind, ClassScores, evaluate_classifier
 from shendu.terminal import safe_text
 
@@ -66,7 +72,7 @@ class MultimodalClassification(ClassifierKind):
         spec: MultimodalSpec = predictor.input_spec  # type: ignore[assignment]
         captions = [check_text(c, "--caption") for c in captions]
         named = read_images(images)
-        pixels = torch.stack([image_to_tensor(image, spec.image).reshape(-1) for _, image in named])
+        pixels = torch.stack([image_to_tensor(decoded(image), spec.image).reshape(-1) for _, image in named])
         vectorizer, analyze = predictor.state
         text = torch.from_numpy(vectorizer.transform(captions).toarray().astype(np.float32))
         x = torch.cat([text, pixels], dim=1)
