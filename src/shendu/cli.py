@@ -55,7 +55,8 @@ def interrupted_message(stop: TrainingInterrupted) -> str:
         return (f"stopped by {stop.signal_name} before the first checkpoint was written: nothing to resume; "
                 "train again.")
     run = stop.checkpoint.parent.parent
-    command = f"shendu distill --resume {run}" if (run / "distill.json").is_file() else f"shendu train --resume {run}"
+    command = stop.resume_command or (f"shendu distill --resume {run}" if (run / "distill.json").is_file()
+                                      else f"shendu train --resume {run}")
     if stop.immediate:
         return f"stopped at once by a second Ctrl-C; resume from the last checkpoint with: {command}"
     return (f"stopped by {stop.signal_name} at epoch {stop.epoch}, step {stop.step}: checkpoint saved; "

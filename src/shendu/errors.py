@@ -52,6 +52,7 @@ class TrainingInterrupted(Exception):
         self.epoch = epoch
         self.step = step
         self.immediate = immediate
+        self.resume_command: str | None = None  # set by a caller that knows better than the run folder
 
     @property
     def exit_code(self) -> int:

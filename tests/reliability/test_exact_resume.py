@@ -167,3 +167,18 @@ def test_bucket_batches_resume_at_the_same_batch():
     resumed.set_epoch(2)
     resumed.resume_at(2, 5, 16)
     assert full[:5] + list(resumed) == full
+
+
+def test_a_stopped_distillation_names_the_distill_resume_and_finishes(tmp_path, digits_run, signal_at):
+    signal_at(signal.SIGTERM, step=3)  # inside the baseline, which distill trains first
+    out = tmp_path / "runs"
+    stopped = run_cli("distill", str(digits_run), "--student", "digits-mlp", "--set", "epochs=2", "--out", str(out),
+                      "--no-progress")
+    assert stopped.returncode == EXIT_INTERRUPTED, stopped.stderr
+    (student,) = out.glob("digits-mlp-distilled-*")
+    assert f"resume with: shendu distill --resume {student}" in " ".join(stopped.stderr.split())
+    signal_at(signal.SIGTERM, step=10**6)  # never
+    resumed = run_cli("distill", "--resume", str(student), "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    (baseline,) = out.glob("digits-mlp-baseline-*")
+    assert (student / "metrics.json").is_file() and (baseline / "metrics.json").is_file()

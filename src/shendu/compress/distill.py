@@ -57,7 +57,7 @@ from shendu.compress.teacher import (
     unaugmented_train,
     write_cached_logits,
 )
-from shendu.errors import RunFolderError, ShenduError
+from shendu.errors import RunFolderError, ShenduError, TrainingInterrupted
 from shendu.predict.predictor import Predictor, read_run_config
 from shendu.predict.variant import Variant
 from shendu.runfolder import CONFIG, METRICS, REPORT, RunFolder
@@ -227,7 +227,11 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
     if baseline_run is not None:
         note = (f"The baseline of `shendu distill`: the student of {run.path.name}, trained without the teacher "
                 "(same recipe, settings, seed and data).")
-        baseline_metrics = _train_or_resume(replace(task, notes=[*task.notes, note]), baseline_run)
+        try:
+            baseline_metrics = _train_or_resume(replace(task, notes=[*task.notes, note]), baseline_run)
+        except TrainingInterrupted as stop:  # the baseline is part of the distillation: resume that
+            stop.resume_command = f"shendu distill --resume {run.path}"
+            raise
     teacher_metrics = teacher.run.read_json(METRICS)
     student_parameters = sum(p.numel() for p in build_model(factory_path(task.factory), task.model_kwargs).parameters())
     details = {"temperature": settings.temperature, "alpha": settings.alpha, "teacher_recipe": teacher.config.recipe,
