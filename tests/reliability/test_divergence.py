@@ -127,6 +127,7 @@ def test_a_learning_rate_that_blows_up_stops_with_advice(tmp_path):
     assert not (run / "model.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_the_scratch_engine_stops_too(tmp_path):
     result = run_cli(
         *digits(

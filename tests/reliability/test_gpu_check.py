@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_recipes_and_prints_a_table(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "cpu",
                              "--recipes", "xor", "--out", str(tmp_path)],
@@ -19,7 +22,6 @@ def test_gpu_check_runs_recipes_and_prints_a_table(tmp_path):
 
 
 def test_gpu_check_says_when_there_is_no_gpu(tmp_path):
-    import pytest
     import torch
 
     if torch.cuda.is_available():
