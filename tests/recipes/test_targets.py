@@ -1,4 +1,9 @@
-"""Full-size runs: each recipe's defaults reach its documented target (slow; `make test-slow`)."""
+"""Full-size runs: each recipe's defaults reach its documented target (slow; `make test-slow`).
+
+A target counts as met when the mean over 3 seeds meets it (the house rule: CPUs differ in
+floating point, and one seed is one draw). The quick recipes run seeds 0-2; the long ones
+(detect-digits, series-lstm, multimodal) run seed 0 only, to keep `.ci/run` within its hour.
+"""
 
 import json
 
@@ -6,12 +11,23 @@ import pytest
 
 from tests.conftest import run_cli_process as run_cli
 
+SEEDS = {"digits-mlp": (0, 1, 2), "mnist-cnn": (0, 1, 2)}
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["digits-mlp", "mnist-cnn", "detect-digits", "series-lstm", "multimodal"])
 def test_recipe_defaults_reach_their_target(tmp_path, name):
-    result = run_cli("train", name, "--out", str(tmp_path), "--no-progress", timeout=1800)
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run,) = tmp_path.iterdir()
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["target"]["met"] is True, metrics
+    values, target = [], None
+    for seed in SEEDS.get(name, (0,)):
+        out = tmp_path / f"seed{seed}"
+        result = run_cli("train", name, "--seed", str(seed), "--out", str(out), "--no-progress", timeout=1800)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (run,) = out.iterdir()
+        metrics = json.loads((run / "metrics.json").read_text())
+        target = metrics["target"]
+        values.append(metrics[target["metric"]])
+    mean = sum(values) / len(values)
+    if "minimum" in target:
+        assert mean >= target["minimum"], (name, values, target)
+    else:
+        assert mean <= target["maximum"], (name, values, target)
