@@ -104,7 +104,7 @@ def wait_for_training(run_root: Path, before: int, process: subprocess.Popen, ti
 
 
 def chaos(
-    kills: int = 10, seed: int = 0, epochs: int = 3, workdir: Path | None = None
+    kills: int = 10, seed: int = 0, epochs: int = 5, workdir: Path | None = None
 ) -> dict[str, Any]:
     """Run the experiment; return the rounds, the verdict and the figures."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chaos-"))
@@ -121,6 +121,7 @@ def chaos(
         sum(float(r["seconds"]) for r in csv.DictReader(open(straight / "history.csv"))) / epochs
     )
 
+    steps_per_epoch = checkpoint_position(straight)["step"] // epochs
     rounds: list[dict[str, Any]] = []
     run: Path | None = None
     for number in range(1, kills + 1):
@@ -143,7 +144,9 @@ def chaos(
             while checkpoint_position(run) is None and proc.poll() is None:
                 time.sleep(0.05)
         resumed_from = checkpoint_position(run)
-        time.sleep(rng.uniform(0.05, 0.6) * epoch_seconds)
+        done = resumed_from["step"] / steps_per_epoch if resumed_from else 0.0
+        # never more than half of the work left, so that every kill lands before the end
+        time.sleep(min(rng.uniform(0.05, 0.6), 0.5 * (epochs - done)) * epoch_seconds)
         how = rng.choice([signal.SIGKILL, signal.SIGTERM])
         proc.send_signal(how)
         _, err = proc.communicate()
@@ -165,7 +168,6 @@ def chaos(
     _, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"the final resume failed: {err[-2000:]}")
-    steps_per_epoch = checkpoint_position(straight)["step"] // epochs
     mid_epoch = sum(
         1
         for r in rounds
