@@ -99,6 +99,10 @@ def distill(
     set_: Annotated[list[str] | None, typer.Option("--set", help="A student recipe setting, KEY=VALUE (repeatable).")]
     = None,
     baseline: Annotated[bool, typer.Option(help="Also train the same student without the teacher, to compare.")] = True,
+    teacher_logits: Annotated[str | None, typer.Option(
+        "--teacher-logits", help="cached: the teacher reads each training example once, unaugmented; live: it reads "
+        "every training batch as the student sees it (augmented images; images and vectors only) [default: cached]")]
+    = None,
     out: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted distillation run folder.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
@@ -110,7 +114,8 @@ def distill(
     with user_errors():
         if resume is not None:
             given = [name for name, value in (("TEACHER_RUN", teacher), ("--student", student), ("--set", set_),
-                                               ("--temperature", temperature), ("--alpha", alpha)) if value]
+                                               ("--temperature", temperature), ("--alpha", alpha),
+                                               ("--teacher-logits", teacher_logits)) if value]
             if given:
                 raise ShenduError(f"--resume RUN takes the teacher and every setting from RUN's distill.json and "
                                   f"config.json; got {', '.join(given)} too. Write `shendu distill --resume RUN`.")
@@ -122,13 +127,14 @@ def distill(
                                   "runs/mnist-cnn-20261124-101500 --student mnist-cnn --set conv1=8 --set conv2=16 "
                                   "--set hidden=32` (or --resume RUN).")
             temperature, alpha = 4.0 if temperature is None else temperature, 0.7 if alpha is None else alpha
-            check_loss_settings(temperature, alpha)
+            teacher_logits = teacher_logits or "cached"
+            check_loss_settings(temperature, alpha, teacher_logits)
             _quiet_lightning()
             console.print(f"distilling {safe_text(teacher)} into [bold]{safe_text(student)}[/] (T={temperature:g}, "
-                          f"alpha={alpha:g})"
+                          f"alpha={alpha:g}, {teacher_logits} teacher logits)"
                           f"{'; the same student without the teacher trains first' if baseline else ''} → {safe_text(out)}")
             folder, metrics = distill_run(teacher, student, set_, temperature, alpha, out=out, progress=progress,
-                                          baseline=baseline)
+                                          baseline=baseline, teacher_logits=teacher_logits)
     _print_distillation(folder, metrics)
 
 

@@ -25,7 +25,12 @@ from shendu.compress.teacher import (
 from shendu.data.specs import ImageSpec, TextSpec
 from shendu.data.tokenize import TokenizedTextDataset, build_tokenizer, encode
 from shendu.runfolder import RunFolder
-from shendu.train.distill import DistillationLoss, TeacherLogitsDataset, WithTeacher
+from shendu.train.distill import (
+    DistillationLoss,
+    LiveTeacherDataset,
+    TeacherLogitsDataset,
+    WithTeacher,
+)
 from tests.conftest import folder_digest, run_cli
 from tests.test_cli import assert_clear_error
 
@@ -93,6 +98,35 @@ def test_teacher_logits_travel_with_padded_text_batches():
     assert torch.equal(inputs.teacher_logits, logits[[2, 1]]) and labels.tolist() == [1, 0]
     plain, plain_labels = wrapped.collate_fn([dataset[1], dataset[0]])  # validation batches stay (ids, label)
     assert isinstance(plain, torch.Tensor) and plain_labels.tolist() == [0, 1]
+
+
+class _Augmented(torch.utils.data.Dataset):
+    """Every read of an example gives a new random view of it (as augmentation does)."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        return torch.randn(4), index % 3
+
+
+def test_a_live_teacher_reads_each_batch_as_the_student_sees_it():
+    torch.manual_seed(0)
+    teacher = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3))
+    wrapped = LiveTeacherDataset(_Augmented(), teacher)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    inputs, labels = wrapped.collate_fn([wrapped[4], wrapped[0], wrapped[2]])
+    assert isinstance(inputs, WithTeacher) and labels.tolist() == [1, 0, 2]
+    with torch.no_grad():  # the soft targets of exactly these (augmented) inputs, no dropout
+        assert torch.equal(inputs.teacher_logits, teacher(inputs.inputs))
+    assert inputs.teacher_logits.grad_fn is None
+    items = [wrapped[3], wrapped[5]]  # reading draws the augmentation's random numbers; collating draws none,
+    state = torch.random.get_rng_state()  # so the student sees the images its baseline sees
+    wrapped.collate_fn(items)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    batch = [(torch.randn(4), 1)]
+    plain, plain_labels = wrapped.collate_fn(batch)  # validation batches stay (inputs, label)
+    assert isinstance(plain, torch.Tensor) and plain_labels.tolist() == [1]
 
 
 def test_a_text_teacher_reads_the_raw_texts_with_its_own_tokenizer():
@@ -222,6 +256,24 @@ def test_resume_reuses_the_cached_teacher_logits(distilled, tmp_path, monkeypatc
     assert_clear_error(run_cli("distill", "--resume", str(run)), "already complete")
 
 
+def test_a_live_teacher_trains_the_same_student_when_nothing_is_augmented(digits_run, distilled, tmp_path):
+    """digits-mlp does not augment, so the teacher's live targets are its cached ones (up to the
+    float rounding of another batch size) and the student trains to the cached student's weights."""
+    from safetensors.torch import load_file
+
+    result = run_cli("distill", str(digits_run), *STUDENT, "--teacher-logits", "live", "--no-baseline",
+                     "--out", str(tmp_path), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (student,) = tmp_path.glob("digits-mlp-distilled-*")
+    assert json.loads((student / "distill.json").read_text())["teacher_logits"] == "live"
+    assert json.loads((student / "model.json").read_text())["variant"]["details"]["teacher_logits_mode"] == "live"
+    assert "--teacher-logits live" in (student / "report.md").read_text()
+    assert shendu.load(student).evaluate().reproduced
+    live, cached = load_file(student / "model.safetensors"), load_file(distilled.student / "model.safetensors")
+    for key in cached:
+        torch.testing.assert_close(live[key], cached[key], atol=1e-4, rtol=1e-4)
+
+
 # -- bad input: exit 2, nothing written ----------------------------------------------------------
 
 
@@ -249,6 +301,8 @@ def _edited(source, tmp_path, edit=None, drop=None):
     ("alpha", ["{teacher}", *STUDENT, "--alpha", "1.5"], ["--alpha must be in [0, 1]", "got 1.5"]),
     ("negative alpha", ["{teacher}", *STUDENT, "--alpha", "-0.1"], ["--alpha must be in [0, 1]"]),
     ("no student", ["{teacher}"], ["needs TEACHER_RUN and --student RECIPE"]),
+    ("teacher logits", ["{teacher}", *STUDENT, "--teacher-logits", "sometimes"],
+     ["--teacher-logits must be one of cached, live", "got 'sometimes'"]),
     ("bad set", ["{teacher}", "--student", "digits-mlp", "--set", "widht=3"], ["--set takes KEY=VALUE"]),
 ])
 def test_bad_input_exits_2_and_writes_nothing(digits_run, tmp_path, case, args, fragments):

@@ -16,24 +16,22 @@ The baseline (house rule: a baseline beside the model) is the same student train
 teacher, by the same training code, into its own run folder ``<recipe>-baseline-<time>``; the
 student's report says which of the two is better on the same test split.
 
-Augmentation, and why the cached logits still fit: the teacher reads each training example
-once, without augmentation, and the student keeps the recipe's own augmentation setting (on for
-mnist-cnn). An augmented student image then learns from the teacher's probabilities for the
-clean image it was drawn from. That is the hard label's situation already (a warped 7 keeps the
-label 7): augmentation here is label-preserving by design (rotation up to 10 degrees, shifts of
-10%, no flips), and the teacher's view of the clean digit ("this 7 looks a bit like a 1") is a
-target of the same kind. The alternatives cost more or give up more: running the teacher on
-every augmented batch makes every epoch pay for the teacher's forward pass (the teacher of the
-75k-parameter mnist-cnn student is 16x bigger), and training the student without augmentation
-gives up the regularisation the teacher itself was trained with. The baseline trains with the
-same setting, so the comparison stays fair either way, and ``--set augment=false`` trains on
-exactly the inputs the teacher read (the report says which was done).
+Where the teacher's logits come from (``--teacher-logits``):
 
-Measured on mnist-cnn (teacher 98.80%, the 75,338-parameter student ``--set conv1=8 --set
-conv2=16 --set hidden=32``, seed 0, T=4, alpha=0.7, 1,000 test images): with augmentation the
-distilled student reached 96.90% and its baseline 97.20%; with ``--set augment=false``, 97.00%
-and 96.60%. The gaps are 3 and 4 test images, one seed each: too small to rank the two designs,
-and neither student came within 1 point of the teacher.
+- ``cached`` (the default): the teacher reads each training example once, without augmentation,
+  before training, and the student keeps the recipe's own augmentation setting. An augmented
+  student image then learns from the teacher's probabilities for the clean image it was drawn
+  from, as it learns the clean image's label. Training never runs the teacher.
+- ``live``: the teacher reads every training batch, on exactly the augmented images the student
+  sees (:class:`~shendu.train.distill.LiveTeacherDataset`): "consistent teaching", which Beyer et
+  al. (*Knowledge distillation: A good teacher is patient and consistent*, CVPR 2022) found to
+  matter most for image students. It costs a teacher forward pass per batch. Images and vectors
+  only: a text teacher reads its own tokens.
+
+The baseline trains with the same augmentation and seed (the teacher's forward pass draws no
+random numbers), so the comparison stays fair either way, and ``--set augment=false`` trains on
+exactly the inputs the teacher read (the report says which was done). The figures are in
+benchmarks/RESULTS.md ("Distillation").
 """
 
 from __future__ import annotations
@@ -80,6 +78,8 @@ class DistillSettings:
         temperature, alpha: the :class:`~shendu.train.distill.DistillationLoss` settings.
         baseline: the run folder of the same student trained without the teacher (absolute
             path), ``None`` with ``--no-baseline``.
+        teacher_logits: ``cached`` (computed once on the clean training examples) or ``live``
+            (computed on every training batch, augmentation included).
     """
 
     teacher: str
@@ -88,10 +88,18 @@ class DistillSettings:
     temperature: float
     alpha: float
     baseline: str | None = None
+    teacher_logits: str = "cached"
 
 
-def check_loss_settings(temperature: float, alpha: float) -> None:
-    """Raise ShenduError for a temperature that is not positive or an alpha outside [0, 1]."""
+TEACHER_LOGITS_MODES = ("cached", "live")
+
+
+def check_loss_settings(temperature: float, alpha: float, teacher_logits: str = "cached") -> None:
+    """Raise ShenduError for a temperature that is not positive, an alpha outside [0, 1] or an
+    unknown ``--teacher-logits``."""
+    if teacher_logits not in TEACHER_LOGITS_MODES:
+        raise ShenduError(f"--teacher-logits must be one of {', '.join(TEACHER_LOGITS_MODES)} (cached: computed once "
+                          f"before training; live: on every training batch); got {teacher_logits!r}.")
     if not temperature > 0:
         raise ShenduError(f"--temperature must be a positive number (the documents use 4); got {temperature}.")
     if not 0 <= alpha <= 1:
@@ -101,13 +109,14 @@ def check_loss_settings(temperature: float, alpha: float) -> None:
 
 def distill_run(teacher: Path | str, student_recipe: str, sets: list[str] | None = None, temperature: float = 4.0,
                 alpha: float = 0.7, out: Path = Path("runs"), progress: bool = True,
-                baseline: bool = True) -> tuple[RunFolder, dict[str, Any]]:
+                baseline: bool = True, teacher_logits: str = "cached") -> tuple[RunFolder, dict[str, Any]]:
     """Distill ``teacher`` into a new run of ``student_recipe`` (``sets``: ``KEY=VALUE`` settings)
     under ``out``, after training the same student without the teacher (``baseline``).
 
     Every check comes before anything is written: the teacher is a complete classifier run, the
     recipe exists and trains a classifier with the torch engine, both have the same classes and
-    the teacher can read the student's inputs, ``temperature > 0`` and ``0 <= alpha <= 1``.
+    the teacher can read the student's inputs, ``temperature > 0`` and ``0 <= alpha <= 1``, and a
+    ``live`` teacher reads images or vectors.
 
     Returns:
         The student's run folder and its metrics (metrics.json).
@@ -115,19 +124,20 @@ def distill_run(teacher: Path | str, student_recipe: str, sets: list[str] | None
     Raises:
         ShenduError: any of the checks above.
     """
-    check_loss_settings(temperature, alpha)
+    check_loss_settings(temperature, alpha, teacher_logits)
     predictor = open_teacher(teacher)
     recipe, config, task = _student(student_recipe, sets or [], None, progress)
+    _check_live(predictor, teacher_logits)
     inputs = _teacher_inputs(predictor, recipe, config, task)
     started = time.perf_counter()
-    logits = _teacher_logits(predictor, inputs, task)
-    seconds = time.perf_counter() - started
+    logits = _teacher_logits(predictor, inputs, task)  # live too: one pass that checks the teacher's view
+    seconds = time.perf_counter() - started  # of the training split has its labels
     # every check passed: from here on, run folders are written
     run = RunFolder.create(out, f"{recipe.name}-distilled")
     baseline_run = RunFolder.create(out, f"{recipe.name}-baseline") if baseline else None
     settings = DistillSettings(str(predictor.run.path.resolve()), predictor.spec.weights_sha256, recipe.name,
                                float(temperature), float(alpha),
-                               None if baseline_run is None else str(baseline_run.path.resolve()))
+                               None if baseline_run is None else str(baseline_run.path.resolve()), teacher_logits)
     run.write_json(CONFIG, task.recipe_config)
     run.write_json(DISTILL, asdict(settings))
     write_cached_logits(run, logits, logits_metadata(predictor, labels_of(inputs)))
@@ -144,7 +154,7 @@ def resume_distillation(run: Path | str, progress: bool = True) -> tuple[RunFold
         raise ShenduError(f"{folder.path} is already complete (it has model.safetensors and metrics.json); there is "
                           "nothing to resume. Distill again instead.")
     settings = from_json(DistillSettings, folder.read_json(DISTILL), str(folder.file(DISTILL)), RunFolderError)
-    check_loss_settings(settings.temperature, settings.alpha)
+    check_loss_settings(settings.temperature, settings.alpha, settings.teacher_logits)
     predictor = open_teacher(settings.teacher)
     if predictor.spec.weights_sha256 != settings.teacher_weights_sha256:
         raise RunFolderError(f"the teacher {settings.teacher} has other weights than when {folder.path} started "
@@ -195,6 +205,15 @@ def _student(name: str, sets: list[str], saved: dict[str, Any] | None, progress:
     return recipe, config, task
 
 
+def _check_live(teacher: Predictor, teacher_logits: str) -> None:
+    from shendu.data.specs import TextSpec
+
+    if teacher_logits == "live" and isinstance(teacher.spec.input, TextSpec):
+        raise ShenduError(f"--teacher-logits live runs the teacher on the student's training batches as they are, "
+                          f"and {teacher.run.path} ({teacher.config.recipe}) reads texts through its own tokenizer. "
+                          "Use --teacher-logits cached for text teachers (texts are not augmented, so it is the same).")
+
+
 def _teacher_inputs(teacher: Predictor, recipe: Any, config: Any, task: Any) -> Any:
     problem = compatibility_problem(teacher.spec.input, teacher.labels, task.data.input_spec, task.data.labels)
     if problem is not None:
@@ -221,7 +240,7 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
     """Train the baseline (unless done), then the student, then add the comparison to its report."""
     from shendu.compress.distill_report import distillation_section, student_notes
     from shendu.models import build_model, factory_path
-    from shendu.train.distill import DistillationLoss, TeacherLogitsDataset
+    from shendu.train.distill import DistillationLoss, LiveTeacherDataset, TeacherLogitsDataset
 
     baseline_metrics = None
     if baseline_run is not None:
@@ -237,7 +256,8 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
     details = {"temperature": settings.temperature, "alpha": settings.alpha, "teacher_recipe": teacher.config.recipe,
                "teacher_parameters": teacher.spec.num_parameters, "student_parameters": student_parameters,
                "teacher_test_metric": {"test_acc": teacher_metrics["test_acc"]},
-               "teacher_logits": how, "augment": bool(getattr(config, "augment", False)),
+               "teacher_logits": how, "teacher_logits_mode": settings.teacher_logits,
+               "augment": bool(getattr(config, "augment", False)),
                "baseline": settings.baseline,
                "baseline_test_metric": None if baseline_metrics is None else {"test_acc": baseline_metrics["test_acc"]}}
     student = replace(
@@ -245,7 +265,8 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
         title=f"{task.title}, distilled from {teacher.config.recipe}",
         kind="distillation",
         loss_fn=DistillationLoss(settings.temperature, settings.alpha),
-        data=replace(task.data, train=TeacherLogitsDataset(task.data.train, logits)),
+        data=replace(task.data, train=LiveTeacherDataset(task.data.train, teacher.model)
+                     if settings.teacher_logits == "live" else TeacherLogitsDataset(task.data.train, logits)),
         target=Target("test_acc", minimum=round(float(teacher_metrics["test_acc"]) - 0.01, 6)),
         notes=[*task.notes, *student_notes(details, teacher_name, len(logits))],
         variant=Variant("distill", teacher_name, teacher.spec.weights_sha256, "torch", details),

@@ -46,13 +46,17 @@ def student_notes(details: dict[str, Any], teacher: str, examples: int) -> list[
         f"temperature={details['temperature']:g}, alpha={details['alpha']:g}): alpha * KL(softmax(teacher/T) || "
         "softmax(student/T)) * T^2 + (1 - alpha) * cross_entropy(student, labels), the KL divergence averaged "
         "over the batch (KLDivLoss(reduction='batchmean')).",
-        f"The teacher's logits on the {examples:,} training examples were computed once, with the teacher's own "
-        f"preprocessing and no augmentation ({details['teacher_logits']}), and are kept in "
-        "teacher_logits.safetensors.",
-        ("The student's training images are augmented (the recipe's `augment` setting, as for the baseline): each "
-         "augmented image learns from the teacher's probabilities for the clean image it came from, as it learns its "
-         "label. `--set augment=false` trains on exactly the inputs the teacher read." if augmented else
-         "The student trains on exactly the inputs the teacher read (no augmentation)."),
+        *(["The teacher read every training batch as the student saw it, augmentation included, and its logits "
+           "were the soft targets of that batch (`--teacher-logits live`: consistent teaching, Beyer et al. 2022)."]
+          if details.get("teacher_logits_mode") == "live" else [
+            f"The teacher's logits on the {examples:,} training examples were computed once, with the teacher's own "
+            f"preprocessing and no augmentation ({details['teacher_logits']}), and are kept in "
+            "teacher_logits.safetensors.",
+            ("The student's training images are augmented (the recipe's `augment` setting, as for the baseline): each "
+             "augmented image learns from the teacher's probabilities for the clean image it came from, as it learns "
+             "its label (`--teacher-logits live` teaches each augmented image instead). `--set augment=false` trains "
+             "on exactly the inputs the teacher read." if augmented else
+             "The student trains on exactly the inputs the teacher read (no augmentation).")]),
         "In the epoch table, train loss is the distillation loss; val loss is the student's cross-entropy, "
         "the same measure its baseline logs.",
     ]

@@ -3,8 +3,14 @@ their teacher's logits, and the LightningModule that trains a student against th
 
 The loss is the source documents' own (their "知识蒸馏" snippet, ``DistillationLoss(temperature=4.0,
 alpha=0.7)``), after Hinton, Vinyals and Dean, *Distilling the Knowledge in a Neural Network*
-(2015). The teacher's logits are computed once, before training, and travel with each training
-example (:class:`TeacherLogitsDataset`), so training never runs the teacher.
+(2015). The teacher's logits reach the loss one of two ways:
+
+- computed once, before training, travelling with each training example
+  (:class:`TeacherLogitsDataset`): training never runs the teacher;
+- computed on every training batch, on exactly the (augmented) inputs the student sees
+  (:class:`LiveTeacherDataset`): "consistent teaching" (Beyer et al., *Knowledge distillation:
+  A good teacher is patient and consistent*, CVPR 2022), which costs a teacher forward pass
+  per batch.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from torch.utils.data import Dataset, default_collate
 
 from shendu.train.module import SupervisedModule
 
-__all__ = ["DistillationLoss", "DistillationModule", "TeacherLogitsDataset", "WithTeacher", "compute_teacher_logits"]
+__all__ = ["DistillationLoss", "DistillationModule", "LiveTeacherDataset", "TeacherLogitsDataset", "WithTeacher",
+           "compute_teacher_logits"]
 
 
 class DistillationLoss(nn.Module):
@@ -103,6 +110,55 @@ class TeacherLogitsDataset(Dataset):
             return self.inner_collate(batch)
         inputs, labels = self.inner_collate([(item.inputs, label) for item, label in batch])
         return WithTeacher(inputs, torch.stack([item.teacher_logits for item, _ in batch])), labels
+
+
+class ForTeacher(NamedTuple):
+    """A training input that the teacher reads when its batch is collated."""
+
+    inputs: Any
+
+
+class LiveTeacherDataset(Dataset):
+    """``dataset`` whose training batches carry ``teacher``'s logits on exactly the inputs of the
+    batch, augmentation included, computed when the batch is collated (``torch.no_grad``, the
+    teacher in eval mode, on the CPU), so augmented images are taught with their own soft targets.
+
+    The teacher is not part of the student's module tree: it is neither trained nor saved. Its
+    forward pass draws no random numbers, so the student still sees the same images, in the same
+    order, as the baseline trained without it.
+
+    Args:
+        dataset: the student's training split, yielding ``(input, label)``.
+        teacher: the teacher model; it must read the student's inputs as they are.
+    """
+
+    def __init__(self, dataset: Dataset, teacher: nn.Module) -> None:
+        self.dataset = dataset
+        self.teacher = teacher.cpu().eval()
+        for parameter in self.teacher.parameters():
+            parameter.requires_grad_(False)
+        self.inner_collate: Callable[[list[Any]], Any] = getattr(dataset, "collate_fn", None) or default_collate
+        if hasattr(dataset, "lengths"):
+            self.lengths = dataset.lengths
+        if hasattr(dataset, "labels"):
+            self.labels = dataset.labels
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[ForTeacher, Any]:
+        inputs, label = self.dataset[index]
+        return ForTeacher(inputs), label
+
+    def collate_fn(self, batch: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Training batches as :class:`WithTeacher`; plain ``(input, label)`` batches (validation,
+        test) as the inner dataset collates them."""
+        if not isinstance(batch[0][0], ForTeacher):
+            return self.inner_collate(batch)
+        inputs, labels = self.inner_collate([(item.inputs, label) for item, label in batch])
+        with torch.no_grad():
+            logits = self.teacher(inputs).float()
+        return WithTeacher(inputs, logits), labels
 
 
 class DistillationModule(SupervisedModule):
