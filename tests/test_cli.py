@@ -69,6 +69,7 @@ def test_trained_run_folder_holds_the_contract(digits_run):
     metrics = json.loads((digits_run / "metrics.json").read_text())
     env = json.loads((digits_run / "env.json").read_text())
     assert len(env["data"]["sha256"]) == 64 and env["packages"]["torch"]
+    assert env["cpu"]["torch_capability"] and set(env["cpu"]["flags"]) >= {"avx2", "avx512f", "avx512_bf16", "amx_tile"}
     history = (digits_run / "history.csv").read_text().splitlines()
     assert history[0] == "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds" and len(history) == 9
     first, last = (dict(zip(history[0].split(","), row.split(","), strict=True)) for row in (history[1], history[-1]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shendu.train.env import describe_cpu
 from shendu.train.task import TrainingTask
 
 
@@ -54,12 +55,13 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
     if task.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in task.notes]
     packages = env.get("packages", {})
+    cpu = f"{describe_cpu(env['cpu'])}, " if isinstance(env.get("cpu"), dict) else ""
     lines += [
         "",
         "## Environment",
         "",
         f"Python {env.get('python')}, torch {packages.get('torch')}, lightning {packages.get('lightning')}, "
-        f"{env.get('cpu_count')} CPUs ({env.get('torch_threads')} torch threads), CUDA: {env.get('cuda')}. "
+        f"{cpu}{env.get('cpu_count')} CPUs ({env.get('torch_threads')} torch threads), CUDA: {env.get('cuda')}. "
         "Full details in `env.json`; per-epoch numbers in `history.csv`; TensorBoard logs in `tb/`.",
         "",
     ]
