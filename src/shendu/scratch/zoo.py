@@ -1,7 +1,8 @@
 """Scratch twins of the torch models in `shendu.models`: same factories, same state-dict keys.
 
 Each class here has the constructor, attribute names and forward of its torch namesake
-(`shendu.models.mnist.MNISTNet`, `shendu.models.mlp.TwoLayerNet` / `SingleLayerNet`), so a
+(`shendu.models.mnist.MNISTNet`, `shendu.models.mlp.TwoLayerNet` / `SingleLayerNet`, and the text
+classifiers of `shendu.models.text`, which live in `zoo_text.py`), so a
 torch `state_dict()` loads into the twin with `strict=True` and back, and both compute the
 same function. Models do no I/O and no training.
 
@@ -15,8 +16,10 @@ from . import functional as F
 from . import nn
 from .ops.shape import flatten
 from .tensor import Tensor
+from .zoo_text import LSTMClassifier, TransformerClassifier, lstm_classifier, transformer_classifier
 
-__all__ = ["MNISTNet", "SingleLayerNet", "TwoLayerNet", "digits_mlp", "mnist_net", "xor_net"]
+__all__ = ["LSTMClassifier", "MNISTNet", "SingleLayerNet", "TransformerClassifier", "TwoLayerNet", "digits_mlp",
+           "lstm_classifier", "mnist_net", "transformer_classifier", "xor_net"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
