@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 FACTORIES = {"lstm": "shendu.models.text:lstm_classifier", "lstm-attention": "shendu.models.text:lstm_classifier",
              "transformer": "shendu.models.text:transformer_classifier",
              "pretrained": "shendu.models.pretrained:encoder_classifier"}
+# the twin of each in shendu.scratch.zoo, for --engine scratch (the pretrained encoder has none)
+SCRATCH_FACTORIES = {"lstm": "lstm_classifier", "lstm-attention": "lstm_classifier",
+                     "transformer": "transformer_classifier"}
 
 
 @dataclass
@@ -128,6 +131,7 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     from shendu.data.text import load_text_splits, text_bundle
     from shendu.models import build_model, resolve_factory
     from shendu.models.pretrained import encoder_dir, pretrained_encoder_state
+    from shendu.scratch import zoo
     from shendu.train.task import TrainingTask
 
     config.validate()
@@ -154,5 +158,6 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     return TrainingTask(
         recipe=recipe.name, title=title, factory=resolve_factory(FACTORIES[kind]), model_kwargs=kwargs,
         data=data, config=config, recipe_config=recipe_config_json(recipe, config),
+        scratch_factory=getattr(zoo, SCRATCH_FACTORIES[kind]) if kind in SCRATCH_FACTORIES else None,
         target=target if config.data is None else None, notes=notes, init_weights=init,
     )

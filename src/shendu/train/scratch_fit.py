@@ -1,8 +1,9 @@
 """Train a task with the from-scratch NumPy engine (``--engine scratch``).
 
 The loop is the one the documents write by hand — forward, loss, backward, step — over
-the same DataLoaders as the torch engine (same split, augmentation and shuffling seed), so
-the two engines are compared on equal terms. The run folder is the same too: weights are
+the same training DataLoader as the torch engine (same split, augmentation and shuffling
+seed; for texts the same collate and length-bucketed batches of padded ids), so the two
+engines are compared on equal terms. The run folder is the same too: weights are
 saved with torch's key names, so the torch model loads a scratch run (and `evaluate`,
 `predict` and `serve` work unchanged).
 """
@@ -12,11 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from rich.progress import Progress
+from torch.utils.data import DataLoader
 
 from shendu import scratch
 from shendu.data.sampling import set_loader_epoch
@@ -93,6 +96,8 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
 
     model = task.scratch_factory(**task.model_kwargs)
     train_loader, val_loader = make_loaders(task)
+    if getattr(task.data.val, "lengths", None) is not None:  # texts: batches of similar length, less padding
+        val_loader = eval_loader(task.data.val, cfg.batch_size)
     optimizer = create_optimizer(scratch_optim, list(model.parameters()), cfg)
     scheduler, when = create_scheduler(scratch_optim, optimizer, cfg, len(train_loader))
     history: list[dict[str, Any]] = []
@@ -138,11 +143,30 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
     return FitResult(run, metrics, history)
 
 
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Every index once, in batches of ``batch_size`` texts of similar length (shortest first)."""
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+
+
+def eval_loader(dataset: Any, batch_size: int) -> DataLoader:
+    """An evaluation loader over ``dataset``, with its ``collate_fn`` if it has one.
+
+    Texts (datasets with ``lengths``) come in batches of similar length: padding costs the
+    scratch engine as much as real tokens (its LSTM steps over every position), and the text
+    models read each review within its length, so the logits, loss and accuracy do not depend
+    on the batches a review is in.
+    """
+    collate = getattr(dataset, "collate_fn", None)
+    lengths = getattr(dataset, "lengths", None)
+    if lengths is None:
+        return DataLoader(dataset, batch_size=batch_size, collate_fn=collate)
+    return DataLoader(dataset, batch_sampler=length_batches(lengths, batch_size), collate_fn=collate)
+
+
 def _scratch_test(model: Any, task: TrainingTask) -> dict[str, float]:
     """Test accuracy computed by the scratch engine itself (metrics.json's test_acc is torch's)."""
-    from torch.utils.data import DataLoader
-
-    loss, acc = run_epoch(model, DataLoader(task.data.test, batch_size=256))
+    loss, acc = run_epoch(model, eval_loader(task.data.test, 256))
     return {"scratch_test_acc": acc, "scratch_test_loss": loss}
 
 
