@@ -1,0 +1,1 @@
+"""Lab: experiments that compare ideas, and the explain calculators (issue 17)."""

@@ -1,0 +1,48 @@
+"""PNG figures for lab reports (matplotlib, Agg backend): small files, mean lines with spread bands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DPI = 72  # the gallery's PNGs stay near 50 KB
+
+
+def figure(rows: int = 1, cols: int = 1, width: float = 5.0, height: float = 3.6) -> tuple[Any, Any]:
+    """A figure of ``rows x cols`` panels, each ``width x height`` inches; axes always an array."""
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    return fig, axes
+
+
+def save(fig: Any, folder: Path, name: str) -> str:
+    """Write ``fig`` as ``folder/name`` (written beside it, then renamed: never half a PNG); return ``name``."""
+    fig.tight_layout()
+    path = Path(folder) / name
+    tmp = path.with_name(f".{name}.tmp.png")
+    fig.savefig(tmp, dpi=DPI)
+    plt.close(fig)
+    tmp.replace(path)
+    return name
+
+
+def band(ax: Any, curve: dict[str, Any], label: str, x: Any = None, start: int = 1, **style: Any) -> None:
+    """Plot a curve summary's mean with a band of ± one standard deviation (over seeds)."""
+    mean = np.array([np.nan if v is None else v for v in curve["mean"]], dtype=float)
+    std = np.array([0.0 if v is None else v for v in curve["std"]], dtype=float)
+    x = np.arange(start, start + len(mean)) if x is None else np.asarray(x)
+    (line,) = ax.plot(x, mean, label=label, **style)
+    if curve.get("n", 1) > 1:
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.18, linewidth=0)
+
+
+def finish(ax: Any, title: str, xlabel: str, ylabel: str, legend: bool = True, **settings: Any) -> None:
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, **settings)
+    ax.grid(True, alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8)

@@ -1,0 +1,34 @@
+"""The lab's experiments by CLI name. Adding one: a module under shendu/lab/ and one line here."""
+
+from __future__ import annotations
+
+import difflib
+
+from shendu.errors import ShenduError
+from shendu.lab.base import ENGINES, Experiment
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+    Experiment("backprop", "shendu.lab.backprop",
+               "the documents' two-layer network with gradients derived by hand, checked against autograd, "
+               "trained on XOR and digits"),
+)}
+
+
+def get_experiment(name: str) -> Experiment:
+    """Look an experiment up by its CLI name; an unknown name gets the list and a close match."""
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, EXPERIMENTS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ShenduError(f"EXPERIMENT must be one of {', '.join(EXPERIMENTS)}; got {name!r}.{hint} "
+                          "See `shendu lab list` for what each compares.") from None
+
+
+def check_engine(experiment: Experiment, engine: str) -> None:
+    """Refuse an engine the experiment cannot train on, saying which it can."""
+    if engine not in ENGINES:
+        raise ShenduError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    if engine not in experiment.engines:
+        raise ShenduError(f"`shendu lab {experiment.name}` runs on {' or '.join(experiment.engines)} only; got "
+                          f"--engine {engine}. Leave --engine out, or pass --engine {experiment.engines[0]}.")
