@@ -1,6 +1,6 @@
 """Training throughput of the NumPy engine (shendu.scratch) against PyTorch, same models.
 
-Two workloads, each trained by both engines from the same weights on the same batches:
+Three workloads, each trained by both engines from the same weights on the same batches:
 
 * MNISTNet (shendu.scratch.zoo.mnist_net vs shendu.models.mnist_net), batch 64, Adam
   (lr 1e-3), train mode with dropout, cross-entropy, on the real MNIST sample
@@ -9,6 +9,11 @@ Two workloads, each trained by both engines from the same weights on the same ba
 * The documents' XOR networks, full batch (the 4 points), plain SGD: xor_net(hidden=4)
   (2-4-2, tanh, cross-entropy) and the 2-8-1 sigmoid network with squared error:
   steps per second. Target: scratch / torch >= 2.0 (tiny models are all Python overhead).
+* imdb-lstm's model (shendu.scratch.zoo.lstm_classifier vs shendu.models.text.lstm_classifier:
+  embedding 128 over 20,000 tokens, 2-layer bidirectional LSTM of 64, dense 64, dropout 0.3),
+  batch 64, Adam (lr 2e-3), on right-padded random reviews of 224-256 tokens (what the
+  length-bucketed batches of IMDB look like): reviews per second. Target: scratch / torch
+  >= 0.3 (the scratch LSTM is a Python loop over time steps, about 15 ops a step).
 
 Both engines get the same thread count (--threads). After a warm-up, the engines alternate
 for --rounds rounds, so that machine noise hits both; the table shows medians over rounds.
@@ -32,6 +37,7 @@ from rich.table import Table
 
 from shendu import models, scratch
 from shendu.data.mnist import load_mnist_sample
+from shendu.models.text import lstm_classifier
 from shendu.scratch import functional as SF
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -126,6 +132,33 @@ def twins(torch_model: torch.nn.Module, scratch_model: scratch.nn.Module):
     return torch_model, scratch_model
 
 
+def padded_reviews(batch_size: int, count: int, seed: int, vocab_size: int = 20000, longest: int = 256,
+                   shortest: int = 224) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` batches of right-padded token ids (B, longest) int64 (0 = padding) and labels (B,)."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for _ in range(count):
+        lengths = rng.integers(shortest, longest + 1, batch_size)
+        lengths[0] = longest
+        ids = rng.integers(1, vocab_size, (batch_size, longest))
+        ids[np.arange(longest)[None, :] >= lengths[:, None]] = 0
+        batches.append((ids, rng.integers(0, 2, batch_size)))
+    return batches
+
+
+def lstm_text_workload(steps: int, warmup: int, seed: int) -> Workload:
+    batch_size, kwargs = 64, dict(vocab_size=20000, bidirectional=True)  # imdb-lstm's defaults otherwise
+    batches = padded_reviews(batch_size, 4, seed)
+    torch.manual_seed(seed)
+    scratch.manual_seed(seed)
+    t_model, s_model = twins(lstm_classifier(**kwargs), scratch.zoo.lstm_classifier(**kwargs))
+    return Workload(
+        "imdb-lstm BiLSTM, batch 64 x 256 tokens, Adam", "reviews/s", batch_size, steps, warmup, 0.3,
+        torch_runner(t_model, torch.optim.Adam(t_model.parameters(), lr=2e-3), F.cross_entropy, batches),
+        scratch_runner(s_model, scratch.optim.Adam(s_model.parameters(), lr=2e-3), SF.cross_entropy, batches),
+    )
+
+
 def mnist_workload(steps: int, warmup: int, seed: int) -> Workload:
     batch_size = 64
     batches = mnist_batches(batch_size, 5000 // batch_size, seed)  # one epoch of the sample
@@ -215,14 +248,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds (default 5)")
     parser.add_argument("--mnist-steps", type=int, default=20, help="timed MNISTNet steps per round (default 20)")
     parser.add_argument("--xor-steps", type=int, default=2000, help="timed XOR steps per round (default 2000)")
+    parser.add_argument("--text-steps", type=int, default=4, help="timed BiLSTM steps per round (default 4)")
     parser.add_argument("--warmup", type=int, default=5,
                         help="untimed MNISTNet steps first (default 5; XOR gets 20 times as many)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a few-second smoke run (3 rounds of a few steps)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.mnist_steps, args.xor_steps, args.warmup = 3, 3, 200, 2
-    for flag in ("threads", "rounds", "mnist_steps", "xor_steps"):
+        args.rounds, args.mnist_steps, args.xor_steps, args.text_steps, args.warmup = 3, 3, 200, 1, 2
+    for flag in ("threads", "rounds", "mnist_steps", "xor_steps", "text_steps"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be a positive integer; got {getattr(args, flag)}")
 
@@ -235,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         measure(mnist_workload(args.mnist_steps, args.warmup, args.seed), args.rounds),
         measure(xor_workload(args.xor_steps, 20 * args.warmup, args.seed), args.rounds),
         measure(xor_sigmoid_mse_workload(args.xor_steps, 20 * args.warmup, args.seed), args.rounds),
+        measure(lstm_text_workload(args.text_steps, 1, args.seed), args.rounds),
     ]
     report(results, args.threads, args.rounds, console)
 
