@@ -380,7 +380,7 @@ def _cell(value: Any) -> str:
 
 # compress, export, distill and compare live in cli_variants.py, serve in cli_serve.py; importing them
 # registers them on `app`
-from shendu import cli_lab, cli_serve, cli_variants  # noqa: E402, F401
+from shendu import cli_explain, cli_lab, cli_serve, cli_variants  # noqa: E402, F401
 
 
 def main() -> None:
