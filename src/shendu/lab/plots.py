@@ -1,4 +1,5 @@
-"""PNG figures for lab reports (matplotlib, Agg backend): small files, mean lines with spread bands."""
+"""PNG figures for lab reports (matplotlib, Agg backend): small files, mean lines in bands that
+span the seeds."""
 
 from __future__ import annotations
 
@@ -32,13 +33,19 @@ def save(fig: Any, folder: Path, name: str) -> str:
 
 
 def band(ax: Any, curve: dict[str, Any], label: str, x: Any = None, start: int = 1, **style: Any) -> None:
-    """Plot a curve summary's mean with a band of ± one standard deviation (over seeds)."""
+    """Plot a curve summary's mean over seeds, in a band from the lowest to the highest seed
+    (a range, unlike mean ± sd, stays positive on a log scale)."""
     mean = np.array([np.nan if v is None else v for v in curve["mean"]], dtype=float)
-    std = np.array([0.0 if v is None else v for v in curve["std"]], dtype=float)
     x = np.arange(start, start + len(mean)) if x is None else np.asarray(x)
     (line,) = ax.plot(x, mean, label=label, **style)
-    if curve.get("n", 1) > 1:
-        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.18, linewidth=0)
+    values = curve.get("values") or []
+    if len(values) > 1:
+        seeds = np.full((len(values), len(mean)), np.nan)
+        for i, seed_curve in enumerate(values):
+            seeds[i, : len(seed_curve)] = [np.nan if v is None else v for v in seed_curve]
+        with np.errstate(all="ignore"):
+            low, high = np.nanmin(seeds, axis=0), np.nanmax(seeds, axis=0)
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
 
 
 def finish(ax: Any, title: str, xlabel: str, ylabel: str, legend: bool = True, **settings: Any) -> None:

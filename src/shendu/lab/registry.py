@@ -11,6 +11,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("backprop", "shendu.lab.backprop",
                "the documents' two-layer network with gradients derived by hand, checked against autograd, "
                "trained on XOR and digits"),
+    Experiment("basics", "shendu.lab.basics",
+               "linear regression on y = x and a noisy line by gradient descent (loss surface and path), "
+               "the 10-5-1 network"),
 )}
 
 
