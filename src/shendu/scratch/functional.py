@@ -1,49 +1,53 @@
 """`torch.nn.functional` for the scratch engine: every op's function form, plus composites.
 
-Composites here are built from primitive ops (dropout = x * mask, cross_entropy =
-log_softmax + nll_loss), so they need no backward of their own.
+Each function is defined once, in `ops/` (one op = one class + its function); this module
+gathers them under torch's names, and `shendu.scratch.nn.functional` re-exports this module,
+so `import shendu.scratch.nn.functional as F` ports `import torch.nn.functional as F` code.
+Composites here are built from primitive ops and need no backward of their own.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import rng
-from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from .ops.conv import avg_pool2d, conv2d, max_pool2d
-from .ops.elementwise import Mul
+from .ops.activation import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from .ops.attention import scaled_dot_product_attention
+from .ops.conv import conv1d, conv2d
+from .ops.dropout import dropout
 from .ops.index import embedding as _embedding
-from .ops.loss import binary_cross_entropy, check_reduction, mse_loss, nll_loss
+from .ops.loss import binary_cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss
+from .ops.loss_logits import binary_cross_entropy_with_logits, cross_entropy, kl_div
 from .ops.matmul import linear
-from .ops.norm import batch_norm_eval, batch_norm_train, layer_norm
+from .ops.norm import batch_norm_eval, batch_norm_train, group_norm, layer_norm, rms_norm
+from .ops.normalize import normalize
+from .ops.pad import pad
+from .ops.pool import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .ops.shape import flatten
 from .tensor import Tensor
 
 __all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "conv2d", "cross_entropy", "dropout",
-    "embedding", "flatten", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax",
-    "max_pool2d", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh",
+    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout", "elu", "embedding",
+    "flatten", "gelu", "group_norm", "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
+    "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "mish", "mse_loss", "nll_loss",
+    "normalize", "one_hot", "pad", "relu", "relu6", "rms_norm", "scaled_dot_product_attention", "sigmoid",
+    "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
-
-
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
-
-    Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting", 2014.
-
-    Raises:
-        ValueError: p outside [0, 1].
-    """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        mask = np.zeros(x.shape, x.dtype)
-    else:
-        keep = rng.default_generator().random(x.shape, dtype=x.dtype) >= p
-        mask = keep * x.dtype.type(1.0 / (1.0 - p))  # (same shape as x)
-    return Mul()(x, Tensor(mask))
 
 
 def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -51,42 +55,28 @@ def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor
     return _embedding(indices, weight, padding_idx)
 
 
-def cross_entropy(
-    logits: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
-) -> Tensor:
-    """Cross-entropy of logits against class indices (or class probabilities).
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """(*) integer classes -> (*, num_classes) int64 indicator rows, as torch.nn.functional.one_hot.
 
-    Args:
-        logits: (N, C), (C,), or (N, C, d1, ...) unnormalized scores.
-        target: class indices (N,) / () / (N, d1, ...), or probabilities shaped like logits.
-        weight: optional (C,) class weights.
+    num_classes=-1 means max(tensor) + 1. The result is not differentiable (integers).
 
     Raises:
-        ValueError / IndexError: as `nll_loss` (batch mismatch, target out of range).
+        RuntimeError: a non-integer tensor, a negative class, a class >= num_classes, or
+            num_classes=-1 with an empty tensor.
     """
-    check_reduction(reduction)
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    if logits.ndim == 1:  # unbatched: (C,) with a scalar target
-        logits, t = logits.reshape(1, -1), t.reshape(1, *t.shape[1:]) if t.ndim else t.reshape(1)  # (1, C), (1,)
-        loss = cross_entropy(logits, t, weight, ignore_index, reduction)
-        return loss.reshape(()) if reduction == "none" else loss  # (1,) -> ()
-    logp = log_softmax(logits, 1)
-    if t.dtype.kind == "f":  # probability targets, same shape as logits
-        terms = logp * t
-        if weight is not None:
-            w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
-            terms = terms * Tensor(w.reshape((1, -1) + (1,) * (logits.ndim - 2)))  # (1, C, 1, ...)
-        losses = -terms.sum(1)
-        if reduction == "none":
-            return losses
-        return losses.sum() if reduction == "sum" else losses.sum() / (logits.data.size // logits.shape[1])
-    if logits.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
-        n, c, rest = logits.shape[0], logits.shape[1], logits.shape[2:]
-        dims = (0,) + tuple(range(2, logits.ndim)) + (1,)
-        logp = logp.permute(*dims).reshape(-1, c)  # (N * prod(rest), C)
-        loss = nll_loss(logp, t.data.reshape(-1), weight, ignore_index, reduction)  # target (N * prod(rest),)
-        return loss.reshape(n, *rest) if reduction == "none" else loss  # (N, d1, ...)
-    return nll_loss(logp, t, weight, ignore_index, reduction)
+    classes = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if classes.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor; got {classes.dtype}")
+    if num_classes == -1:
+        if classes.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor; pass num_classes")
+        num_classes = int(classes.max()) + 1
+    if classes.size and classes.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative; got {classes.min()}")
+    if classes.size and classes.max() >= num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes; got {classes.max()} with "
+                           f"num_classes={num_classes}")
+    return Tensor((classes[..., None] == np.arange(num_classes)).astype(np.int64))  # (*, num_classes)
 
 
 def batch_norm(
@@ -103,8 +93,13 @@ def batch_norm(
 
     Running stats follow torch exactly: mean <- (1 - m) mean + m batch_mean and
     var <- (1 - m) var + m batch_var * n / (n - 1) (the unbiased batch variance).
+    weight and bias are each optional: either may be given without the other.
     """
+    running_mean = _array_of(running_mean)
+    running_var = _array_of(running_var)
     if training:
+        if x.data.size // max(x.shape[1], 1) == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
         y, mean, var = batch_norm_train(x, weight, bias, eps)
         if running_mean is not None:
             count = x.data.size // x.shape[1]
@@ -113,4 +108,11 @@ def batch_norm(
             running_var *= 1 - momentum
             running_var += momentum * (var * (count / max(count - 1, 1))).astype(running_var.dtype)
         return y
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm in eval mode (training=False) needs running_mean and running_var")
     return batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
+
+
+def _array_of(stat):
+    """A running statistic as the numpy array to update in place (Tensors share their data)."""
+    return stat.data if isinstance(stat, Tensor) else stat

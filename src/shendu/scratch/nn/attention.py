@@ -31,8 +31,7 @@ def causal_mask(size: int, dtype=np.float32) -> np.ndarray:
     return np.triu(np.full((size, size), -np.inf, dtype), k=1)
 
 
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, dropout_p: float = 0.0,
-                                 training: bool = False) -> tuple:
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask=None, dropout_p: float = 0.0, training: bool = False) -> tuple:
     """softmax(q k^T / sqrt(d) + mask) v.
 
     Shapes: q (B, h, L, d), k and v (B, h, S, d), mask broadcastable to (B, h, L, S).
@@ -132,7 +131,7 @@ class MultiheadAttention(Module):
         if padding is not None:
             padding = padding.reshape(b, 1, 1, source)  # (B, S) -> (B, 1, 1, S)
             mask = padding if mask is None else mask + padding
-        out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, self.training)
+        out, weights = _attend(q, k, v, mask, self.dropout, self.training)
         out = out.transpose(1, 2).reshape(b, length, self.embed_dim)  # (B, L, E)
         out = self.out_proj(out)
         if unbatched:

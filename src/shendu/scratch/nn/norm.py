@@ -1,11 +1,11 @@
-"""BatchNorm1d, BatchNorm2d and LayerNorm layers."""
+"""BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm and RMSNorm layers."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import functional as F
-from ..ops.norm import layer_norm
+from ..ops.norm import group_norm, layer_norm, rms_norm
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -112,6 +112,56 @@ class LayerNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Normalize each sample over groups of channels, then scale and shift per channel.
+
+    Wu & He, "Group Normalization", 2018. Shapes: x (N, num_channels, *). weight starts at
+    ones and bias at zeros (both (num_channels,)), as torch.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=None):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        dtype = dtype or np.float32
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype))
+            self.bias = Parameter(np.zeros(num_channels, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """x / sqrt(mean(x^2) + eps) * weight over the trailing `normalized_shape` dims.
+
+    Zhang & Sennrich, "Root Mean Square Layer Normalization", 2019. eps=None uses the machine
+    epsilon of the input's dtype, torch's default; weight starts at ones.
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype or np.float32))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,4 +1,5 @@
-"""Activations: sigmoid, tanh, relu, leaky_relu, gelu (exact erf or tanh form), softmax, log_softmax."""
+"""Activations: sigmoid, tanh, relu, leaky_relu, gelu (exact erf or tanh form), silu, elu, softplus,
+mish, hardtanh/relu6, logsigmoid, softmax, log_softmax."""
 
 from __future__ import annotations
 
@@ -103,6 +104,108 @@ class GELU(Function):
         return (grad * (self.cdf + a * pdf),)
 
 
+class SiLU(Function):
+    """out = a * sigmoid(a); d/da = s (1 + a (1 - s)).
+
+    Elfwing, Uchibe & Doya, "Sigmoid-Weighted Linear Units", 2017 (the swish of Ramachandran et al.).
+    """
+
+    __slots__ = ("a", "sig")
+
+    def forward(self, a):
+        self.a, self.sig = a, np.exp(-np.logaddexp(0, -a))
+        return a * self.sig
+
+    def backward(self, grad):
+        s = self.sig
+        return (grad * s * (1 + self.a * (1 - s)),)
+
+
+class ELU(Function):
+    """out = a if a > 0 else alpha (e^a - 1); d/da = 1 or alpha e^a.
+
+    Clevert, Unterthiner & Hochreiter, "Fast and Accurate Deep Network Learning by ELUs", 2015.
+    """
+
+    __slots__ = ("alpha", "a")
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def forward(self, a):
+        self.a = a
+        return np.where(a > 0, a, self.alpha * np.expm1(np.minimum(a, 0)))
+
+    def backward(self, grad):
+        a = self.a
+        return (np.where(a > 0, grad, grad * self.alpha * np.exp(np.minimum(a, 0))),)
+
+
+class Softplus(Function):
+    """out = log(1 + e^(beta a)) / beta, or a where beta a > threshold; d/da = sigmoid(beta a) (1 there)."""
+
+    __slots__ = ("beta", "threshold", "a")
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, a):
+        self.a = a
+        z = a * self.beta
+        return np.where(z > self.threshold, a, np.logaddexp(0, z) / self.beta)
+
+    def backward(self, grad):
+        z = self.a * self.beta
+        return (np.where(z > self.threshold, grad, grad * np.exp(-np.logaddexp(0, -z))),)
+
+
+class Mish(Function):
+    """out = a tanh(softplus(a)); d/da = t + a sigmoid(a) (1 - t^2), t = tanh(softplus(a)).
+
+    Misra, "Mish: A Self Regularized Non-Monotonic Activation Function", 2019.
+    """
+
+    __slots__ = ("a", "t")
+
+    def forward(self, a):
+        self.a, self.t = a, np.tanh(np.logaddexp(0, a))
+        return a * self.t
+
+    def backward(self, grad):
+        a, t = self.a, self.t
+        return (grad * (t + a * np.exp(-np.logaddexp(0, -a)) * (1 - t * t)),)
+
+
+class Hardtanh(Function):
+    """out = clip(a, min_val, max_val); d/da = 1 strictly inside (min_val, max_val), else 0."""
+
+    __slots__ = ("min_val", "max_val", "a")
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, a):
+        self.a = a
+        return np.clip(a, self.min_val, self.max_val)
+
+    def backward(self, grad):
+        a = self.a
+        return (grad * ((a > self.min_val) & (a < self.max_val)),)
+
+
+class LogSigmoid(Function):
+    """out = log sigmoid(a) = -softplus(-a); d/da = sigmoid(-a)."""
+
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return -np.logaddexp(0, -a)
+
+    def backward(self, grad):
+        return (grad * np.exp(-np.logaddexp(0, self.a)),)
+
+
 class Softmax(Function):
     """out = e^a / sum(e^a) along `axis` (max-shifted for stability)."""
 
@@ -163,6 +266,43 @@ def gelu(a: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh; got {approximate!r}")
     return GELU(approximate)(a)
+
+
+def silu(a: Tensor) -> Tensor:
+    return SiLU()(a)
+
+
+def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
+    return ELU(alpha)(a)
+
+
+def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta a)) / beta, linear where beta a > threshold (torch's switch)."""
+    return Softplus(beta, threshold)(a)
+
+
+def mish(a: Tensor) -> Tensor:
+    return Mish()(a)
+
+
+def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """clip(a, min_val, max_val).
+
+    Raises:
+        ValueError: max_val < min_val.
+    """
+    if max_val < min_val:
+        raise ValueError(f"max_val cannot be less than min_val; got min_val={min_val}, max_val={max_val}")
+    return Hardtanh(min_val, max_val)(a)
+
+
+def relu6(a: Tensor) -> Tensor:
+    """min(max(a, 0), 6)."""
+    return Hardtanh(0.0, 6.0)(a)
+
+
+def logsigmoid(a: Tensor) -> Tensor:
+    return LogSigmoid()(a)
 
 
 def softmax(a: Tensor, dim: int) -> Tensor:

@@ -1,6 +1,7 @@
 """Loss ops: negative log-likelihood, mean squared error, binary cross-entropy.
 
-Each takes `reduction` in {"mean", "sum", "none"} with torch's meaning.
+Each takes `reduction` in {"mean", "sum", "none"} with torch's meaning. Losses on logits
+(cross-entropy, binary cross-entropy with logits) are in `loss_logits.py`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from .elementwise import unbroadcast
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(losses: np.ndarray, reduction: str):
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    # np.asarray: numpy reduces to a scalar, but a Tensor holds a 0-d array.
     if reduction == "none":
         return losses
-    return losses.sum() if reduction == "sum" else losses.mean()
+    return np.asarray(losses.sum() if reduction == "sum" else losses.mean())
 
 
 def check_reduction(reduction: str) -> None:
@@ -48,14 +50,16 @@ class NLLLoss(Function):
         if self.reduction == "none":
             return losses
         if self.reduction == "sum":
-            return losses.sum()
+            return np.asarray(losses.sum())
         self.total = row_weight.sum()
-        return losses.sum() / self.total
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as torch
+            return np.asarray(losses.sum() / self.total)
 
     def backward(self, grad):
         coef = -self.row_weight * grad
         if self.reduction == "mean":
-            coef = coef / self.total
+            with np.errstate(invalid="ignore", divide="ignore"):
+                coef = coef / self.total
         full = np.zeros(self.shape, coef.dtype)
         full[np.arange(self.shape[0]), self.target] = coef
         return (full,)
@@ -118,31 +122,120 @@ class BCELoss(Function):
         return gx, gt
 
 
+class L1Loss(Function):
+    """loss = |x - t| elementwise, reduced; d/dx = sign(x - t) (0 where equal, as torch)."""
+
+    __slots__ = ("reduction", "diff", "x_shape", "t_shape")
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = reduction
+
+    def forward(self, x, target):
+        self.x_shape, self.t_shape = x.shape, target.shape
+        self.diff = x - target
+        return _reduce(np.abs(self.diff), self.reduction)
+
+    def backward(self, grad):
+        d = np.sign(self.diff) * grad
+        if self.reduction == "mean":
+            d = d / self.diff.size
+        gt = unbroadcast(-d, self.t_shape) if self.inputs[1].requires_grad else None
+        return unbroadcast(d, self.x_shape), gt
+
+
+class SmoothL1Loss(Function):
+    """loss = scale * (0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta), d = x - t.
+
+    Girshick, "Fast R-CNN", 2015. scale=1 is torch's smooth_l1_loss(beta) (beta=0 is the L1
+    loss); scale=delta with beta=delta is huber_loss(delta) = 0.5 d^2 or delta (|d| - 0.5 delta).
+    """
+
+    __slots__ = ("reduction", "beta", "scale", "diff", "x_shape", "t_shape")
+
+    def __init__(self, beta: float, scale: float = 1.0, reduction: str = "mean"):
+        self.beta, self.scale, self.reduction = beta, scale, reduction
+
+    def forward(self, x, target):
+        self.x_shape, self.t_shape = x.shape, target.shape
+        self.diff = d = x - target
+        size = np.abs(d)
+        if self.beta == 0:
+            losses = size
+        else:
+            losses = np.where(size < self.beta, (0.5 / self.beta) * d * d, size - 0.5 * self.beta)
+        return _reduce(losses if self.scale == 1 else self.scale * losses, self.reduction)
+
+    def backward(self, grad):
+        d = self.diff
+        slope = np.sign(d) if self.beta == 0 else np.where(np.abs(d) < self.beta, d / self.beta, np.sign(d))
+        g = slope * (grad if self.scale == 1 else grad * self.scale)
+        if self.reduction == "mean":
+            g = g / d.size
+        gt = unbroadcast(-g, self.t_shape) if self.inputs[1].requires_grad else None
+        return unbroadcast(g, self.x_shape), gt
+
+
+def _check_nll_target(logp: Tensor, t: np.ndarray) -> None:
+    """torch's checks, in torch's order: batch size, target rank and shape, then dtype."""
+    if logp.ndim > 1 and (t.ndim == 0 or t.shape[0] != logp.shape[0]):
+        raise ValueError(
+            f"Expected input batch_size ({logp.shape[0]}) to match target batch_size ({t.shape[0] if t.ndim else t.size})."
+        )
+    if logp.ndim <= 2 and t.ndim > 1:
+        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported; got target of shape "
+                           f"{list(t.shape)} for input of shape {list(logp.shape)}")
+    if logp.ndim == 1 and t.ndim != 0:
+        raise RuntimeError(f"size mismatch (got input: {list(logp.shape)}, target: {list(t.shape)}): unbatched "
+                           f"(C,) input takes a 0-d target")
+    expected = logp.shape[:1] + logp.shape[2:]
+    if logp.ndim > 2 and t.shape != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {t.dtype}: class-index targets are "
+            f"integers (pass probability targets to cross_entropy with the input's shape {tuple(logp.shape)})"
+        )
+
+
 def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     """Negative log-likelihood of integer class targets under log-probabilities.
 
     Args:
-        logp: (N, C) log-probabilities. target: (N,) class indices.
+        logp: (N, C) log-probabilities, unbatched (C,), or (N, C, d1, ...).
+        target: class indices (N,), () or (N, d1, ...).
         weight: optional (C,) per-class weights.
+
+    Returns:
+        a scalar, or with reduction="none" the per-element losses shaped like target.
 
     Raises:
         ValueError: batch sizes differ or `reduction` is unknown.
+        RuntimeError: target is not integer, or its shape does not fit logp's.
         IndexError: a target (other than ignore_index) is outside [0, C).
     """
     check_reduction(reduction)
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if logp.ndim != 2:
-        raise ValueError(f"nll_loss expects (N, C) input; got shape {logp.shape}")
-    if t.shape != logp.shape[:1]:
-        raise ValueError(
-            f"Expected input batch_size ({logp.shape[0]}) to match target batch_size ({t.shape[0] if t.ndim else t.size})."
-        )
+    if logp.ndim == 0:
+        raise ValueError(f"nll_loss expects (N, C), (C,) or (N, C, d1, ...) input; got shape {logp.shape}")
+    _check_nll_target(logp, t)
+    classes = logp.shape[0] if logp.ndim == 1 else logp.shape[1]
     valid = t[t != ignore_index]
-    if valid.size and (valid.min() < 0 or valid.max() >= logp.shape[1]):
-        bad = valid.max() if valid.max() >= logp.shape[1] else valid.min()
-        raise IndexError(f"Target {bad} is out of bounds: expected classes in [0, {logp.shape[1] - 1}].")
-    w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
-    return NLLLoss(t, w, reduction, ignore_index)(logp)
+    if valid.size and (valid.min() < 0 or valid.max() >= classes):
+        bad = valid.max() if valid.max() >= classes else valid.min()
+        raise IndexError(f"Target {bad} is out of bounds: expected classes in [0, {classes - 1}].")
+    w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight, logp.dtype)
+    if w is not None and w.shape != (classes,):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(w.shape)}")
+    if logp.ndim == 2:
+        return NLLLoss(t, w, reduction, ignore_index)(logp)
+    if logp.ndim == 1:  # unbatched: (C,) with a 0-d target
+        loss = NLLLoss(t.reshape(1), w, reduction, ignore_index)(logp.reshape(1, -1))  # (1, C)
+        return loss.reshape(()) if reduction == "none" else loss  # (1,) -> ()
+    dims = (0,) + tuple(range(2, logp.ndim)) + (1,)
+    flat = logp.permute(*dims).reshape(-1, classes)  # (N, C, d1, ...) -> (N * d1 * ..., C)
+    loss = NLLLoss(t.reshape(-1), w, reduction, ignore_index)(flat)
+    return loss.reshape(t.shape) if reduction == "none" else loss  # (N, d1, ...)
 
 
 def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -172,3 +265,39 @@ def binary_cross_entropy(x: Tensor, target, weight=None, reduction: str = "mean"
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
     return BCELoss(w, reduction)(x, target)
+
+
+def _target_tensor(x: Tensor, target) -> Tensor:
+    return target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.dtype))
+
+
+def l1_loss(x: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error, as torch.nn.functional.l1_loss (target broadcasts like torch's)."""
+    check_reduction(reduction)
+    return L1Loss(reduction)(x, _target_tensor(x, target))
+
+
+def smooth_l1_loss(x: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: quadratic below `beta`, linear above, as torch.nn.functional.smooth_l1_loss.
+
+    Raises:
+        RuntimeError: beta < 0.
+    """
+    check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta; got beta={beta}")
+    return SmoothL1Loss(beta, 1.0, reduction)(x, _target_tensor(x, target))
+
+
+def huber_loss(x: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss 0.5 d^2 (|d| < delta) or delta (|d| - 0.5 delta), as torch's huber_loss.
+
+    Huber, "Robust Estimation of a Location Parameter", 1964.
+
+    Raises:
+        RuntimeError: delta <= 0.
+    """
+    check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta; got delta={delta}")
+    return SmoothL1Loss(delta, delta, reduction)(x, _target_tensor(x, target))
