@@ -94,8 +94,10 @@ def activation(name: Name, at: At, h: Step = 1e-5, digits: Digits = 4, as_json: 
 
 @explain_app.command()
 def derivative(name: Name, at: At, h: Step = 1e-5, digits: Digits = 4, as_json: Json = False) -> None:
-    """NAME's derivative at x: the analytic formula next to the central finite difference
-    (f(x+h) - f(x-h)) / 2h, and how far apart they are (torch's convention at kinks: relu'(0) = 0)."""
+    """NAME's derivative at x: the analytic formula next to a central finite difference.
+
+    The difference (f(x+h) - f(x-h)) / 2h and how far apart the two are; at a kink, torch's
+    convention (relu'(0) = 0)."""
     from shendu.lab.explain.numbers import fmt
 
     _derivative(name, at, h, digits, as_json, f"derivative of {name} at x = {fmt(at, digits)}")
@@ -116,9 +118,10 @@ def conv(
     digits: Digits = 4,
     as_json: Json = False,
 ) -> None:
-    """A convolution's output size, floor((n + 2p - d(k-1) - 1)/s) + 1, with the numbers filled
-    in; with --image and --weights every window's products and sum, checked against
-    torch.nn.functional.conv2d."""
+    """A convolution's output size and, given numbers, every window's products and sum.
+
+    The output size floor((n + 2p - d(k-1) - 1)/s) + 1 with the numbers filled in; with --image
+    and --weights every window, checked against torch.nn.functional.conv2d."""
     from shendu.lab.explain import render
     from shendu.lab.explain.conv import explain_conv
     from shendu.lab.explain.numbers import parse_matrix, parse_pair
@@ -150,8 +153,9 @@ def pool(
     digits: Digits = 4,
     as_json: Json = False,
 ) -> None:
-    """Pooling's output size with the numbers filled in; with --image every window's max or
-    average, checked against torch.nn.functional.max_pool2d / avg_pool2d."""
+    """Pooling's output size and, given numbers, every window's max or average.
+
+    Checked against torch.nn.functional.max_pool2d / avg_pool2d."""
     from shendu.lab.explain import render
     from shendu.lab.explain.numbers import parse_matrix, parse_pair
     from shendu.lab.explain.pool import explain_pool
@@ -173,8 +177,10 @@ def params(
     = None,
     as_json: Json = False,
 ) -> None:
-    """RECIPE's model counted layer by layer (Linear: in × out + out; Conv2d: c_in × c_out × k × k
-    + c_out; ...), total and trainable, checked against torch's sum(p.numel()). No data is loaded."""
+    """RECIPE's model's parameters counted layer by layer, checked against torch.
+
+    Linear: in × out + out; Conv2d: c_in × c_out × k × k + c_out; ...; the total and trainable
+    count next to torch's sum(p.numel()). No data is loaded."""
     from shendu.recipes import get_recipe
     from shendu.recipes.options import parse_sets
 

@@ -247,6 +247,7 @@ def test_params_show_the_linear_and_conv_arithmetic_and_follow_set():
     (("neuron", "--inputs", "1,2,3", "--weights", "0.2,0.8"), ("expected 3 numbers", "got 2",
                                                                "as many weights as inputs")),
     (("derivative", "swish", "--at", "1"), ("must be one of identity, sigmoid", "got 'swish'")),
+    (("derivative", "sigmoid", "--at", "nan"), ("--at takes a finite number", "got nan")),
     (("params", "digits-mlp", "--set", "hidden=-3"), ("cannot be built with --set hidden=-3", "Change those")),
 ])
 def test_impossible_inputs_are_refused_with_expected_received_and_fix(args, fragments):

@@ -198,6 +198,8 @@ def explain_derivative(name: str, x: float, h: float = 1e-5, digits: int = 4) ->
         ExplainError: an unknown activation, or ``h`` not a small positive number.
     """
     activation = get_activation(name)
+    if not math.isfinite(x):
+        raise ExplainError(f"--at takes a finite number; got {x}. Give the point x as an ordinary number (e.g. 2.3).")
     if not (0 < h <= 0.1):
         raise ExplainError(f"--h, the finite-difference step, must be in (0, 0.1]; got {h:g}. "
                            "1e-5 is a good step in float64.")

@@ -7,6 +7,7 @@ a 3x3 image 1..9 and the 2x2 kernel (1, 0 / 0, -1), gives a 2x2 output of -4s.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from shendu.lab.explain.numbers import ExplainError, Pair, fmt, paren, shape_text, signed_sum
@@ -90,6 +91,8 @@ def explain_conv(size: Pair | None = None, kernel: Pair | None = None, stride: P
         ShapeError: a kernel larger than the padded input (as torch's RuntimeError).
         ExplainError: sizes that disagree with the numbers, or an image without weights.
     """
+    if not math.isfinite(bias):
+        raise ExplainError(f"--bias takes a finite number; got {bias}. Give an ordinary number (e.g. 0.5).")
     if image is not None and weights is None:
         raise ExplainError("--image needs --weights, the kernel's numbers (e.g. --weights 1,0/0,-1), to compute the "
                            "windows; got --image alone. Add --weights, or give only --size for the output size.")

@@ -5,6 +5,7 @@ sigmoid(2.3) = 0.9089). torch computes the same with ``torch.nn.Linear(3, 1)`` a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -40,6 +41,8 @@ def explain_neuron(inputs: Sequence[float], weights: Sequence[float], bias: floa
         ExplainError: ``weights`` not one per input, no inputs, or an unknown activation.
     """
     function = get_activation(activation)
+    if not math.isfinite(bias):
+        raise ExplainError(f"--bias takes a finite number; got {bias}. Give an ordinary number (e.g. 2).")
     if not inputs:
         raise ExplainError("--inputs needs at least one number (e.g. 1,2,3); got none.")
     if len(weights) != len(inputs):

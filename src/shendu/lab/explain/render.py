@@ -148,9 +148,10 @@ def pool(e: PoolExplanation, console: Console, digits: int = 4, max_windows: int
 
 def params(e: ParamsExplanation, console: Console) -> None:
     table = Table(title=f"{e.recipe}: {e.factory}", title_justify="left")
-    for column, justify in (("layer", "left"), ("type", "left"), ("formula", "left"), ("arithmetic", "left"),
-                            ("parameters", "right"), ("trainable", "right")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for column in ("layer", "type", "formula", "arithmetic"):
+        table.add_column(column, overflow="fold")
+    for column in ("parameters", "trainable"):
+        table.add_column(column, justify="right")
     for row in e.layers:
         count = f"{row.count:,}" if row.count == row.numel else f"[red]{row.count:,} (torch: {row.numel:,})[/]"
         shared = f" (shares {', '.join(row.shared)})" if row.shared else ""
