@@ -14,6 +14,11 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("basics", "shendu.lab.basics",
                "linear regression on y = x and a noisy line by gradient descent (loss surface and path), "
                "the 10-5-1 network"),
+    Experiment("activations", "shendu.lab.activations",
+               "sigmoid, tanh, ReLU, leaky ReLU, GELU: derivatives, and the same network trained with each"),
+    Experiment("optimizers", "shendu.lab.optimizers",
+               "SGD, momentum (two forms), RMSProp, Adam, AdamW: same model, data and start; Rosenbrock and "
+               "a saddle"),
 )}
 
 

@@ -9,7 +9,9 @@ whose leaves are summaries:
   and counted out of ``n``, so "reached the target in 2 of 3 seeds" stays visible);
 - a list of numbers (a curve) over seeds -> ``{"mean": [...], "std": [...], "n", "values"}``,
   point by point (shorter curves are padded, and their missing points ignored);
-- a string -> kept when every seed agrees, else the list of them.
+- a string -> kept when every seed agrees, else the list of them;
+- a key ending in ``_trace`` (a path, a sample of the data: something to draw, not to average)
+  -> the first seed's value, as it is.
 
 Conclusions, tables and plots read these summaries, so they take their figures from the run.
 """
@@ -56,7 +58,8 @@ def aggregate(per_seed: Sequence[Any]) -> Any:
         keys = list(first)
         for tree in per_seed[1:]:
             keys += [k for k in tree if k not in keys]
-        return {key: aggregate([tree.get(key) for tree in per_seed]) for key in keys}
+        return {key: _clean(first.get(key)) if key.endswith("_trace") else aggregate([tree.get(key) for tree in per_seed])
+                for key in keys}
     if isinstance(first, list | tuple) and all(v is None or _finite(v) for v in first):
         return summarize_curves([list(tree or []) for tree in per_seed])
     if isinstance(first, str):
