@@ -67,3 +67,52 @@ __all__ = [
     "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like", "zoo",
 ]
+
+# Core ops with torch's type promotion (ops/promotion.py) and indexing rules (ops/indexing.py).
+from .ops.compare import (  # noqa: E402
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    ge,
+    gt,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    maximum,
+    minimum,
+    ne,
+)
+from .ops.cumulative import cumsum  # noqa: E402
+from .ops.elementwise import add, div, floor_divide, mul, remainder, sub  # noqa: E402
+from .ops.extremes import amax, amin, argmin  # noqa: E402
+from .ops.gather import gather, scatter_add  # noqa: E402
+from .ops.masked import masked_fill, tril, triu  # noqa: E402
+from .ops.power import pow, reciprocal, rsqrt, square  # noqa: E402
+from .ops.promotion import promote_types, result_type  # noqa: E402
+from .ops.reduce import all, any, logsumexp, prod  # noqa: E402
+from .ops.rounding import ceil, floor, round, sign, trunc  # noqa: E402
+from .ops.shape import flip  # noqa: E402
+from .ops.unary import cos, expm1, log1p, neg, sin  # noqa: E402
+from .ops.variance import std  # noqa: E402
+
+int32 = _np.dtype(_np.int32)
+int16 = _np.dtype(_np.int16)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+float16 = half = _np.dtype(_np.float16)
+int = int32  # torch.int is int32  # noqa: A001
+bool = bool_  # torch.bool  # noqa: A001
+
+__all__ += [
+    "add", "all", "amax", "amin", "any", "argmin", "bitwise_and", "bitwise_not", "bitwise_or",
+    "bitwise_xor", "bool", "ceil", "cos", "cumsum", "div", "eq", "expm1", "flip", "float16", "floor",
+    "floor_divide", "gather", "ge", "gt", "half", "int", "int8", "int16", "int32", "le", "log1p",
+    "logical_and", "logical_not", "logical_or", "logsumexp", "lt", "masked_fill", "maximum",
+    "minimum", "mul", "ne", "neg", "pow", "prod", "promote_types", "reciprocal", "remainder",
+    "result_type", "round", "rsqrt", "scatter_add", "sign", "sin", "square", "std", "sub", "tril",
+    "triu", "trunc", "uint8",
+]

@@ -84,21 +84,24 @@ class IndexedGrad:
 
     Slicing ops return this instead of a full-size array so that T slices of one tensor
     (an RNN reading its input step by step) cost O(T) in backward, not O(T^2): the engine
-    adds every slice's values in place into one buffer.
+    adds every slice's values in place into one buffer. `basic`, when given, is a basic
+    (view-making) numpy index applied before `index` (torch's indexing in two steps).
     """
 
-    __slots__ = ("shape", "dtype", "index", "values", "advanced")
+    __slots__ = ("shape", "dtype", "index", "values", "advanced", "basic")
 
-    def __init__(self, shape, dtype, index, values, advanced: bool):
+    def __init__(self, shape, dtype, index, values, advanced: bool, basic=None):
         self.shape, self.dtype, self.index = shape, dtype, index
-        self.values, self.advanced = values, advanced
+        self.values, self.advanced, self.basic = values, advanced, basic
 
     def add_into(self, buffer: np.ndarray) -> np.ndarray:
+        target = buffer if self.basic is None else buffer[self.basic]  # a view of buffer
         # Integer-array indices may repeat, and only np.add.at sums repeated positions.
         if self.advanced:
-            np.add.at(buffer, self.index, self.values)
+            if np.size(self.values):  # an empty result may hold indices torch never checked
+                np.add.at(target, self.index, self.values)
         else:
-            buffer[self.index] += self.values
+            target[self.index] += self.values
         return buffer
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import rng
@@ -39,8 +41,23 @@ def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.ones(_size(size), _float(dtype)), requires_grad=requires_grad)
 
 
+def _number_dtype(value):
+    # torch infers full()'s dtype from the fill value: bool, int64, or the default float32.
+    if isinstance(value, (bool, np.bool_)):
+        return np.bool_
+    if isinstance(value, (int, np.integer)):
+        return np.int64
+    return np.float32
+
+
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(tuple(size), fill_value, _float(dtype)), requires_grad=requires_grad)
+    """A tensor of `size` filled with `fill_value`; the dtype follows the value (7 -> int64,
+    7.0 -> float32, True -> bool) unless given, as in torch."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = dtype or _number_dtype(fill_value)
+    return Tensor(np.full(_size((size,) if isinstance(size, (int, np.integer)) else tuple(size)), fill_value, dtype),
+                  requires_grad=requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -69,12 +86,37 @@ def randint(low: int, high: int, size, generator=None) -> Tensor:
     return Tensor(gen.integers(low, high, size=tuple(size), dtype=np.int64))
 
 
-def arange(start, end=None, step=1, dtype=None) -> Tensor:
-    """Like torch.arange: int64 for integer arguments, float32 otherwise."""
+def _arange_number(v):
+    return v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Like torch.arange: int64 when every argument is an integer, float32 otherwise.
+
+    The values are computed in float64 (start + i * step) and then cast, as torch does, so
+    float32 results do not drift; the length is ceil((end - start) / step).
+
+    Raises:
+        RuntimeError: step is 0, or its sign does not lead from start to end.
+    """
     if end is None:
         start, end = 0, start
-    integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    return Tensor(np.arange(start, end, step, dtype=dtype or (np.int64 if integral else np.float32)))
+    start, end, step = _arange_number(start), _arange_number(end), _arange_number(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"upper bound and larger bound inconsistent with step sign; got start={start}, "
+            f"end={end}, step={step}"
+        )
+    integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+    dtype = np.dtype(dtype or (np.int64 if integral else np.float32))
+    if dtype.kind in "iub":
+        values = np.arange(start, end, step, dtype=np.int64 if integral else np.float64).astype(dtype)
+    else:
+        count = max(int(math.ceil((end - start) / step)), 0)
+        values = (start + np.arange(count, dtype=np.float64) * step).astype(dtype)
+    return Tensor(values, requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None) -> Tensor:

@@ -196,9 +196,26 @@ class Tensor:
             return
         autograd.backward(self, grad, bool(retain_graph))
 
-    # ---- dtype -------------------------------------------------------------------------------
-    def to(self, dtype) -> Tensor:
-        return self if self.dtype == dtype else _un.Cast(dtype)(self)
+    # ---- dtype and device -------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """A tensor of another dtype (numpy dtype, or another tensor's); "cpu" is accepted and ignored.
+
+        Raises:
+            RuntimeError: a device other than the CPU.
+        """
+        dtype = kwargs.get("dtype")
+        for arg in (*args, kwargs.get("device")):
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str):
+                if arg.split(":")[0] != "cpu":
+                    raise RuntimeError(f"shendu.scratch runs on the CPU only; got device {arg!r}")
+            elif arg is not None:
+                dtype = arg
+        return self if dtype is None or self.dtype == dtype else _un.Cast(dtype)(self)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -209,10 +226,25 @@ class Tensor:
     def long(self) -> Tensor:
         return self.to(np.int64)
 
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
     def clone(self) -> Tensor:
         return _un.Cast(self.dtype)(self)
 
-    # ---- arithmetic --------------------------------------------------------------------------
+    # ---- operators (each is the op of the same name below, torch's type promotion) -----------
     def __add__(self, other):
         return _ew.add(self, other)
 
@@ -237,14 +269,50 @@ class Tensor:
     def __rtruediv__(self, other):
         return _ew.rdiv(self, other)
 
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.rfloor_divide(self, other)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.rremainder(self, other)
+
     def __pow__(self, exponent):
-        return _ew.pow(self, exponent)
+        return _pow.pow(self, exponent)
 
     def __rpow__(self, base):
-        return _ew.rpow(self, base)
+        return _pow.rpow(self, base)
 
     def __neg__(self):
         return _un.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _un.abs(self)
+
+    def __invert__(self):
+        return _cmp.bitwise_not(self)
+
+    def __and__(self, other):
+        return _cmp.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _cmp.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _cmp.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
 
     def __matmul__(self, other):
         return _mm.matmul(self, other)
@@ -252,57 +320,36 @@ class Tensor:
     def __rmatmul__(self, other):
         return _mm.matmul(Tensor(other), self)
 
-    # Comparisons produce bool tensors outside the graph, as in torch.
+    # Comparisons promote like arithmetic and give bool tensors outside the graph, as in torch;
+    # against None or a string, == is False and != True (Python's fallback).
     def __lt__(self, other):
-        return Tensor(self.data < _ew.data_of(other))
+        return _cmp.lt(self, other) if _comparable(other) else NotImplemented
 
     def __le__(self, other):
-        return Tensor(self.data <= _ew.data_of(other))
+        return _cmp.le(self, other) if _comparable(other) else NotImplemented
 
     def __gt__(self, other):
-        return Tensor(self.data > _ew.data_of(other))
+        return _cmp.gt(self, other) if _comparable(other) else NotImplemented
 
     def __ge__(self, other):
-        return Tensor(self.data >= _ew.data_of(other))
+        return _cmp.ge(self, other) if _comparable(other) else NotImplemented
 
     def __eq__(self, other):
-        return Tensor(self.data == _ew.data_of(other))
+        return _cmp.eq(self, other) if _comparable(other) else NotImplemented
 
     def __ne__(self, other):
-        return Tensor(self.data != _ew.data_of(other))
+        return _cmp.ne(self, other) if _comparable(other) else NotImplemented
 
-    # ---- elementwise math --------------------------------------------------------------------
-    def exp(self):
-        return _un.exp(self)
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
-    def log(self):
-        return _un.log(self)
-
-    def sqrt(self):
-        return _un.sqrt(self)
-
-    def abs(self):
-        return _un.abs(self)
-
+    # ---- methods whose arguments differ from their function forms ---------------------------
     def clamp(self, min=None, max=None):
         return _un.clamp(self, min, max)
 
     clip = clamp
-
-    def pow(self, exponent):
-        return _ew.pow(self, exponent)
-
-    def matmul(self, other):
-        return _mm.matmul(self, other)
-
-    def relu(self):
-        return _act.relu(self)
-
-    def sigmoid(self):
-        return _act.sigmoid(self)
-
-    def tanh(self):
-        return _act.tanh(self)
 
     def softmax(self, dim: int):
         return _act.softmax(self, dim)
@@ -310,27 +357,17 @@ class Tensor:
     def log_softmax(self, dim: int):
         return _act.log_softmax(self, dim)
 
-    # ---- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False):
-        return _red.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False):
-        return _red.mean(self, dim, keepdim)
-
     def max(self, dim=None, keepdim: bool = False):
-        return _red.max(self, dim, keepdim)
+        return _ext.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim: bool = False):
-        return _red.min(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-        return _red.var(self, dim, unbiased, keepdim, correction=correction)
+        return _ext.min(self, dim, keepdim)
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-        return _red.var(self, dim, unbiased, keepdim, correction=correction).sqrt()
+        return _var.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def argmax(self, dim=None, keepdim: bool = False):
-        return _red.argmax(self, dim, keepdim)
+    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+        return _var.var(self, dim, unbiased, keepdim, correction=correction)
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -338,29 +375,35 @@ class Tensor:
 
     view = reshape
 
-    def transpose(self, dim0: int, dim1: int):
-        return _shape.transpose(self, dim0, dim1)
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _shape.expand(self, other.shape)
+
+    def t(self) -> Tensor:
+        """Transpose a tensor of at most 2 dims (torch's t()).
+
+        Raises:
+            RuntimeError: more than 2 dims.
+        """
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
 
     def permute(self, *dims):
         return _shape.permute(self, dims)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        return _shape.flatten(self, start_dim, end_dim)
+    def flip(self, *dims):
+        return _shape.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
-    def unsqueeze(self, dim: int):
-        return _shape.unsqueeze(self, dim)
-
-    def squeeze(self, dim=None):
-        return _shape.squeeze(self, dim)
+    def repeat(self, *sizes):
+        return _shape.repeat(self, *sizes)
 
     def expand(self, *sizes):
         return _shape.expand(self, sizes)
-
-    def chunk(self, chunks: int, dim: int = 0):
-        return _shape.chunk(self, chunks, dim)
-
-    def split(self, split_size, dim: int = 0):
-        return _shape.split(self, split_size, dim)
 
     def __getitem__(self, index):
         return _index.getitem(self, index)
@@ -375,7 +418,7 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_in_place()
-        self.data[_index.unwrap_index(index)] = _ew.data_of(value)
+        _index.setitem(self, index, value)
 
     def fill_(self, value) -> Tensor:
         self._check_in_place()
@@ -391,11 +434,59 @@ class Tensor:
         return self
 
 
+def _comparable(other) -> bool:
+    return isinstance(other, (Tensor, np.ndarray, int, float, np.generic, list, tuple))
+
+
 # Imported last: the op modules subclass Function and build Tensors, both defined above.
 from .ops import activation as _act  # noqa: E402
+from .ops import compare as _cmp  # noqa: E402
+from .ops import cumulative as _cum  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
+from .ops import extremes as _ext  # noqa: E402
+from .ops import gather as _gather  # noqa: E402
 from .ops import index as _index  # noqa: E402
+from .ops import masked as _masked  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
+from .ops import power as _pow  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
+from .ops import rounding as _round  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _un  # noqa: E402
+from .ops import variance as _var  # noqa: E402
+
+# The method forms: x.name(*args) is name(x, *args), as torch.Tensor's are torch's functions.
+_METHODS = {
+    _ew: ("add", "sub", "mul", "div", "floor_divide", "remainder"),
+    _pow: ("pow", "square", "reciprocal", "rsqrt"),
+    _un: ("neg", "exp", "log", "sqrt", "sin", "cos", "abs", "log1p", "expm1"),
+    _round: ("sign", "floor", "ceil", "round", "trunc"),
+    _cmp: ("eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum", "logical_not", "logical_and",
+           "logical_or", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"),
+    _act: ("relu", "sigmoid", "tanh"),
+    _red: ("sum", "mean", "prod", "logsumexp", "any", "all"),
+    _ext: ("argmax", "argmin", "amax", "amin"),
+    _cum: ("cumsum",),
+    _mm: ("matmul",),
+    _masked: ("masked_fill", "tril", "triu"),
+    _gather: ("gather", "scatter_add"),
+    _shape: ("transpose", "flatten", "unsqueeze", "squeeze", "chunk", "split"),
+}
+
+
+def _deferred(module, name: str):
+    # The module that imported this one first is still half-initialized here; look up later.
+    def method(self, *args, **kwargs):
+        return getattr(module, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _module, _names in _METHODS.items():
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name, None) or _deferred(_module, _name))
+Tensor.negative, Tensor.true_divide, Tensor.multiply, Tensor.subtract = (
+    _un.neg, _ew.div, _ew.mul, _ew.sub)
+Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal, Tensor.not_equal = (
+    _cmp.gt, _cmp.lt, _cmp.ge, _cmp.le, _cmp.ne)

@@ -1,11 +1,17 @@
-"""Binary elementwise ops with numpy broadcasting (+ - * / **, where) and their scalar forms."""
+"""Binary arithmetic with numpy broadcasting and torch's type promotion: + - * / // % **, where.
+
+Every wrapper first brings both operands to `promotion.result_type` (Python numbers stay
+numbers, numpy treats them as weak types as torch does), so the op classes below always see
+arrays of one dtype. True division and float exponents of integer tensors give float32.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .unary import Neg
+from .promotion import BOOL, float_result, result_type
+from .unary import Cast, Neg  # noqa: F401  (Neg: re-exported for older imports)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -44,6 +50,54 @@ def _scalar(x):
 
 def _is_scalar(x) -> bool:
     return isinstance(x, (int, float, np.generic))
+
+
+def as_tensor(x) -> Tensor:
+    """`x` as a Tensor: tensors as they are, arrays keep their dtype, lists follow `tensor()`."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def cast(t: Tensor, dtype: np.dtype) -> Tensor:
+    """`t` in `dtype`, through the graph (the gradient is cast back)."""
+    return t if t.data.dtype == dtype else Cast(dtype)(t)
+
+
+def promote(a: Tensor, b):
+    """(a, b, dtype) with both operands in torch's result dtype; a number `b` stays a number."""
+    dtype = a.data.dtype
+    kind = b.__class__
+    if isinstance(b, Tensor):
+        if b.data.dtype == dtype:  # the common case first: no promotion needed
+            return a, b, dtype
+    elif kind is float:
+        if dtype.kind == "f":
+            return a, b, dtype
+    elif kind is int and dtype.kind in "fiu":
+        return a, b, dtype
+    if _is_scalar(b):
+        b = _scalar(b)
+        dtype = result_type(a, b)
+        return cast(a, dtype), b, dtype
+    b = as_tensor(b)
+    if b.data.dtype == dtype:
+        return a, b, dtype
+    dtype = result_type(a, b)
+    return cast(a, dtype), cast(b, dtype), dtype
+
+
+def _check_sub(a, b) -> None:
+    # torch's sub_check: no operand of a subtraction may be bool (Python True/False included).
+    for x in (a, b):
+        if isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.data.dtype == BOOL):
+            raise NotImplementedError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+
+
+def _check_not_bool(name: str, dtype) -> None:
+    if dtype == BOOL:
+        raise NotImplementedError(f'"{name}" is not implemented for bool tensors; cast to int first (.long())')
 
 
 class Add(Function):
@@ -116,26 +170,6 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
-    """out = a ** b for tensor b; d/da = b a^(b-1), d/db = a^b log a."""
-
-    __slots__ = ("a", "b", "out")
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        try:
-            self.out = a**b
-        except ValueError:
-            raise broadcast_error(a, b) from None
-        return self.out
-
-    def backward(self, grad):
-        a, b = self.a, self.b
-        ga = unbroadcast(grad * b * a ** (b - 1), a.shape) if self.inputs[0].requires_grad else None
-        gb = unbroadcast(grad * self.out * np.log(a), b.shape) if self.inputs[1].requires_grad else None
-        return ga, gb
-
-
 class AddScalar(Function):
     """out = a + c for a Python number c."""
 
@@ -149,6 +183,21 @@ class AddScalar(Function):
 
     def backward(self, grad):
         return (grad,)
+
+
+class SubScalar(Function):
+    """out = a - c (or c - a when `reverse`) for a Python number c."""
+
+    __slots__ = ("scalar", "reverse")
+
+    def __init__(self, scalar, reverse: bool = False):
+        self.scalar, self.reverse = scalar, reverse
+
+    def forward(self, a):
+        return self.scalar - a if self.reverse else a - self.scalar
+
+    def backward(self, grad):
+        return (-grad if self.reverse else grad,)
 
 
 class MulScalar(Function):
@@ -198,21 +247,66 @@ class RDivScalar(Function):
         return (-grad * self.out / self.a,)
 
 
-class PowScalar(Function):
-    """out = a ** c for a Python number c; d/da = c a^(c-1)."""
+class FloorDivide(Function):
+    """out = floor(a / b) (Python's rounding); torch has no derivative for it either."""
 
-    __slots__ = ("scalar", "a")
+    __slots__ = ()
 
-    def __init__(self, scalar):
-        self.scalar = scalar
-
-    def forward(self, a):
-        self.a = a
-        return a**self.scalar
+    def forward(self, a, b):
+        if a.dtype.kind in "biu" and np.any(b == 0):
+            raise RuntimeError("ZeroDivisionError: integer floor division by zero; got a zero divisor")
+        try:
+            return np.floor_divide(a, b)
+        except ValueError:
+            raise broadcast_error(a, b) from None
 
     def backward(self, grad):
-        c = self.scalar
-        return (grad * (2 * self.a if c == 2 else c * self.a ** (c - 1)),)
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in torch)")
+
+
+class DivRounded(Function):
+    """out = a / b rounded toward 0 ("trunc") or toward minus infinity ("floor"), in the
+    promoted dtype; torch's gradient for these is 0."""
+
+    __slots__ = ("mode",)
+
+    def __init__(self, mode: str):
+        self.mode = mode
+
+    def forward(self, a, b):
+        if a.dtype.kind in "biu":
+            if np.any(b == 0):
+                raise RuntimeError("ZeroDivisionError: integer division by zero; got a zero divisor")
+            if self.mode == "floor":
+                return np.floor_divide(a, b)
+            return np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b) if self.mode == "floor" else np.trunc(a / b)
+
+    def backward(self, grad):
+        a_shape, b_shape = self.inputs[0].shape, self.inputs[1].shape
+        return np.zeros(a_shape, grad.dtype), np.zeros(b_shape, grad.dtype)
+
+
+class Remainder(Function):
+    """out = a - floor(a / b) * b, the sign of b (Python's %); d/da = 1, d/db = -floor(a / b)."""
+
+    __slots__ = ("a", "b")
+
+    def forward(self, a, b):
+        if a.dtype.kind in "biu" and np.any(b == 0):
+            raise RuntimeError("ZeroDivisionError: integer remainder by zero; got a zero divisor")
+        self.a, self.b = a, b
+        try:
+            return np.remainder(a, b)
+        except ValueError:
+            raise broadcast_error(a, b) from None
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        ga = unbroadcast(grad, a.shape) if self.inputs[0].requires_grad else None
+        gb = unbroadcast(-grad * np.floor_divide(a, b), b.shape) if self.inputs[1].requires_grad else None
+        return ga, gb
 
 
 class Where(Function):
@@ -225,7 +319,13 @@ class Where(Function):
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
-        return np.where(self.condition, a, b)
+        try:
+            return np.where(self.condition, a, b)
+        except ValueError:
+            raise RuntimeError(
+                f"where: condition {self.condition.shape}, input {a.shape} and other {b.shape} "
+                "must broadcast to one shape"
+            ) from None
 
     def backward(self, grad):
         zero = np.zeros((), grad.dtype)
@@ -235,48 +335,118 @@ class Where(Function):
         )
 
 
-def _as_tensor(x, like: Tensor) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=like.dtype))
+def _scaled(b, alpha):
+    if alpha == 1:
+        return b
+    return _scalar(b) * alpha if _is_scalar(b) else mul(as_tensor(b), alpha)
 
 
-def add(a: Tensor, b) -> Tensor:
-    return AddScalar(_scalar(b))(a) if _is_scalar(b) else Add()(a, _as_tensor(b, a))
+def add(a: Tensor, b, *, alpha=1) -> Tensor:
+    """a + alpha * b with torch's type promotion (int tensor + 0.5 -> float32)."""
+    if not isinstance(a, Tensor):
+        return add(as_tensor(b), a) if alpha == 1 else add(as_tensor(a), b, alpha=alpha)
+    a, b, dtype = promote(a, b if alpha == 1 else _scaled(b, alpha))
+    return AddScalar(b)(a) if _is_scalar(b) else Add()(a, b)
 
 
-def sub(a: Tensor, b) -> Tensor:
-    return AddScalar(-_scalar(b))(a) if _is_scalar(b) else Sub()(a, _as_tensor(b, a))
+def sub(a: Tensor, b, *, alpha=1) -> Tensor:
+    """a - alpha * b; bool - bool raises NotImplementedError, as in torch."""
+    if not isinstance(a, Tensor):
+        return rsub(as_tensor(b), a) if alpha == 1 else sub(as_tensor(a), b, alpha=alpha)
+    _check_sub(a, b)
+    a, b, dtype = promote(a, b if alpha == 1 else _scaled(b, alpha))
+    return SubScalar(b)(a) if _is_scalar(b) else Sub()(a, b)
 
 
 def rsub(a: Tensor, b) -> Tensor:
     """b - a."""
-    return AddScalar(_scalar(b))(Neg()(a)) if _is_scalar(b) else Sub()(_as_tensor(b, a), a)
+    _check_sub(a, b)
+    a, b, dtype = promote(a, b)
+    return SubScalar(b, reverse=True)(a) if _is_scalar(b) else Sub()(b, a)
 
 
 def mul(a: Tensor, b) -> Tensor:
-    return MulScalar(_scalar(b))(a) if _is_scalar(b) else Mul()(a, _as_tensor(b, a))
+    """a * b with torch's type promotion."""
+    if not isinstance(a, Tensor):
+        a, b = as_tensor(b), a
+    a, b, _ = promote(a, b)
+    return MulScalar(b)(a) if _is_scalar(b) else Mul()(a, b)
 
 
-def div(a: Tensor, b) -> Tensor:
-    return DivScalar(_scalar(b))(a) if _is_scalar(b) else Div()(a, _as_tensor(b, a))
+def div(a: Tensor, b, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b. True division (the default) gives float32 for integer and bool operands, as in
+    torch; rounding_mode "trunc" or "floor" rounds the quotient and keeps the promoted dtype.
+
+    Raises:
+        ValueError: another rounding_mode.
+    """
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+            )
+        return DivRounded(rounding_mode)(*_both_tensors(a, b, "div"))
+    a, b, dtype = promote(a, b)
+    if dtype.kind not in "fc":
+        a, b = cast(a, float_result(dtype)), b if _is_scalar(b) else cast(b, float_result(dtype))
+    return DivScalar(b)(a) if _is_scalar(b) else Div()(a, b)
 
 
 def rdiv(a: Tensor, b) -> Tensor:
     """b / a."""
-    return RDivScalar(_scalar(b))(a) if _is_scalar(b) else Div()(_as_tensor(b, a), a)
+    a, b, dtype = promote(a, b)
+    if dtype.kind not in "fc":
+        a, b = cast(a, float_result(dtype)), b if _is_scalar(b) else cast(b, float_result(dtype))
+    return RDivScalar(b)(a) if _is_scalar(b) else Div()(b, a)
 
 
-def pow(a: Tensor, exponent) -> Tensor:
-    if _is_scalar(exponent):
-        return PowScalar(_scalar(exponent))(a)
-    return Pow()(a, _as_tensor(exponent, a))
+def _both_tensors(a: Tensor, b, name: str = ""):
+    a, b, dtype = promote(a, b)
+    if name:
+        _check_not_bool(name, dtype)
+    return a, (Tensor(np.asarray(b, dtype)) if _is_scalar(b) else b)
 
 
-def rpow(a: Tensor, base) -> Tensor:
-    """base ** a."""
-    return Pow()(_as_tensor(base, a), a)
+def floor_divide(a: Tensor, b) -> Tensor:
+    """a // b, rounded toward minus infinity (torch >= 1.13); integer division by 0 raises."""
+    return FloorDivide()(*_both_tensors(a, b, "floor_divide"))
 
 
-def where(condition, a, b) -> Tensor:
-    """Pick `a` where `condition` holds, else `b` (tensors or scalars, broadcasting)."""
-    like = a if isinstance(a, Tensor) else b
-    return Where(np.asarray(data_of(condition), dtype=bool))(_as_tensor(a, like), _as_tensor(b, like))
+def rfloor_divide(a: Tensor, b) -> Tensor:
+    """b // a."""
+    a, b = _both_tensors(a, b, "floor_divide")
+    return FloorDivide()(b, a)
+
+
+def remainder(a: Tensor, b) -> Tensor:
+    """a % b with the sign of b (Python's and torch's rule)."""
+    return Remainder()(*_both_tensors(a, b, "remainder"))
+
+
+def rremainder(a: Tensor, b) -> Tensor:
+    """b % a."""
+    a, b = _both_tensors(a, b, "remainder")
+    return Remainder()(b, a)
+
+
+def where(condition, input, other) -> Tensor:
+    """Pick `input` where `condition` holds, else `other` (tensors or numbers, broadcasting).
+
+    The result dtype is `result_type(input, other)`: `where(c, 4, 2)` is int64, `where(c, x, 0.5)`
+    keeps x's float dtype, as in torch.
+
+    Raises:
+        RuntimeError: `condition` is not bool, or the three shapes do not broadcast.
+    """
+    cond = np.asarray(data_of(condition))
+    if cond.dtype != BOOL:
+        if cond.dtype != np.uint8:
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{cond.dtype}; compare it first, e.g. where(mask != 0, ...)"
+            )
+        cond = cond.astype(bool)
+    dtype = result_type(input, other)
+    a = cast(input, dtype) if isinstance(input, Tensor) else Tensor(np.asarray(data_of(input), dtype))
+    b = cast(other, dtype) if isinstance(other, Tensor) else Tensor(np.asarray(data_of(other), dtype))
+    return Where(cond)(a, b)

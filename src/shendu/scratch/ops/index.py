@@ -1,4 +1,4 @@
-"""Indexing ops: `a[index]` (basic and integer-array) and embedding lookup."""
+"""Indexing ops: `a[index]` and `a[index] = value` with torch's rules, and embedding lookup."""
 
 from __future__ import annotations
 
@@ -6,22 +6,29 @@ import numpy as np
 
 from ..autograd import IndexedGrad
 from ..tensor import Function, Tensor
+from .indexing import is_basic, plan_index, take
 
 
 class GetItem(Function):
-    """out = a[index]; the gradient scatters back (summing repeats of integer-array indices)."""
+    """out = a[basic][advanced] (see `indexing.plan_index`); the gradient scatters back,
+    summing repeated positions of integer-array indices."""
 
-    __slots__ = ("index", "advanced", "shape", "dtype")
+    __slots__ = ("basic", "advanced", "shape", "dtype")
 
-    def __init__(self, index, advanced: bool):
-        self.index, self.advanced = index, advanced
+    def __init__(self, basic, advanced=None):
+        self.basic, self.advanced = basic, advanced
 
     def forward(self, a):
         self.shape, self.dtype = a.shape, a.dtype
-        return a[self.index]
+        out = a[self.basic]
+        if out.__class__ is not np.ndarray:  # all dims selected: numpy gives a scalar, torch a 0-d view
+            out = a[self.basic + (Ellipsis,) if isinstance(self.basic, tuple) else (self.basic, Ellipsis)]
+        return out if self.advanced is None else take(out, self.advanced)
 
     def backward(self, grad):
-        return (IndexedGrad(self.shape, self.dtype, self.index, grad, self.advanced),)
+        if self.advanced is None:
+            return (IndexedGrad(self.shape, self.dtype, self.basic, grad, False),)
+        return (IndexedGrad(self.shape, self.dtype, self.advanced, grad, True, basic=self.basic),)
 
 
 class Embedding(Function):
@@ -51,29 +58,45 @@ class Embedding(Function):
         return (IndexedGrad(self.shape, self.dtype, self.indices, grad, True),)
 
 
-def _unwrap(item):
-    if isinstance(item, Tensor):
-        return item.data
-    if isinstance(item, list):
-        return np.asarray(item)
-    return item
-
-
-def unwrap_index(index):
-    """An index with Tensors and lists replaced by numpy arrays."""
-    return tuple(_unwrap(i) for i in index) if isinstance(index, tuple) else _unwrap(index)
-
-
 def getitem(a: Tensor, index) -> Tensor:
-    """`a[index]` with ints, slices, None, Ellipsis, bool masks and integer arrays/tensors.
+    """`a[index]` by torch's rules: ints, slices, None, Ellipsis, bools, index tensors, masks.
 
     Raises:
-        IndexError: an index is out of range (numpy's message names the axis and size).
+        IndexError: too many indices, an index out of range, a mask of the wrong shape.
+        ValueError: a slice step <= 0 (torch has no negative steps; use flip).
     """
-    items = tuple(_unwrap(i) for i in index) if isinstance(index, tuple) else (_unwrap(index),)
-    # Only integer arrays can repeat a position, which needs np.add.at in backward.
-    advanced = any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items)
-    return GetItem(items if len(items) > 1 else items[0], advanced)(a)
+    if is_basic(index):  # the common case (x[t], x[:, t], x[a:b]): numpy's meaning is torch's
+        return GetItem(index)(a)
+    plan = plan_index(a.shape, index)
+    return GetItem(plan.basic, plan.advanced)(a)
+
+
+def setitem(a: Tensor, index, value) -> None:
+    """`a[index] = value` in place, by the same rules (value broadcasts to the indexed shape).
+
+    Raises:
+        RuntimeError: `value` does not broadcast to the shape `a[index]` has.
+    """
+    value = value.data if isinstance(value, Tensor) else value
+    mask = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    if isinstance(mask, Tensor) and mask.dtype == np.uint8 and np.size(value) == 1:
+        # torch sends a lone mask with one value to masked_fill_, which takes bool masks only
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype uint8; use .bool()"
+        )
+    plan = (index, None) if is_basic(index) else plan_index(a.shape, index)
+    try:
+        if plan[1] is None:
+            a.data[plan[0]] = value
+        else:
+            view = a.data[plan[0]]
+            if view.size or take(view, plan[1]).size:  # torch writes nothing into an empty result
+                view[plan[1]] = value
+    except ValueError as error:
+        raise RuntimeError(
+            f"shape mismatch: value of shape {np.shape(value)} cannot be broadcast to the indexed "
+            f"shape ({error})"
+        ) from None
 
 
 def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:

@@ -1,54 +1,92 @@
-"""Reductions over dims: sum, mean, max/min (values and indices), var, argmax."""
+"""Reductions over dims: sum, mean, prod, logsumexp, any, all (max/min in `extremes`,
+var/std in `variance`, re-exported here).
+
+`dim` is None (all dims), an int, or a tuple/list of ints; like torch, an empty tuple means
+all dims, a 0-d tensor accepts dim 0 and -1, and repeated dims are an error. Integer and bool
+inputs sum (and prod) in int64; mean, logsumexp, var and std need floats, as in torch.
+"""
 
 from __future__ import annotations
 
-import builtins
-from collections import namedtuple
+import math
 
 import numpy as np
 
 from ..tensor import Function, Tensor
+from .extremes import MaxResult, argmax, argmin, max, min  # noqa: F401  (re-exported)
+from .promotion import INT64, float_result
 from .shape import normalize_dim
-
-# torch.max(x, dim) returns a named pair; so does ours.
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
+from .unary import Cast
 
 
 def normalize_dims(dim, ndim: int):
-    """`dim` (None, int or sequence) as a tuple of non-negative axes, or None for all."""
-    if dim is None or ndim == 0:
+    """`dim` (None, int or sequence) as a sorted tuple of non-negative axes, or None for all.
+
+    Raises:
+        IndexError: a dim outside [-ndim, ndim - 1] ([-1, 0] for a 0-d tensor).
+        RuntimeError: a dim given twice.
+    """
+    if dim is None:
         return None
-    if isinstance(dim, int):
-        return (normalize_dim(dim, ndim),)
-    return tuple(normalize_dim(d, ndim) for d in dim)
+    if isinstance(dim, (int, np.integer)):
+        axes = (normalize_dim(int(dim), ndim),)
+    else:
+        axes = tuple(normalize_dim(int(d), ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            twice = next(d for d in axes if axes.count(d) > 1)
+            raise RuntimeError(f"dim {twice} appears multiple times in the list of dims; got {tuple(dim)}")
+        if not axes:
+            return None  # torch: dim=() reduces over every dim
+    return None if ndim == 0 else axes
 
 
-def _keepdim_shape(shape: tuple, axes) -> tuple:
+def keepdim_shape(shape: tuple, axes) -> tuple:
+    """`shape` with the reduced axes (all when None) set to 1."""
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def reduced_count(shape: tuple, axes) -> int:
+    """How many elements each output element of a reduction over `axes` summarizes."""
+    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
+
+
+def _require_float(a: Tensor, name: str) -> None:
+    if a.data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {a.data.dtype}; convert with .float() first"
+        )
+
+
+def _integral_sum_dtype(a: Tensor, dtype):
+    # torch sums (and multiplies) bool and integer tensors in int64.
+    if dtype is not None:
+        return np.dtype(dtype)
+    return INT64 if a.data.dtype.kind in "biu" else None
+
+
 class Sum(Function):
     """out = sum of a over `axes` (all when None)."""
 
-    __slots__ = ("axes", "keepdim", "shape")
+    __slots__ = ("axes", "keepdim", "shape", "dtype")
 
-    def __init__(self, axes=None, keepdim: bool = False):
-        self.axes, self.keepdim = axes, keepdim
+    def __init__(self, axes=None, keepdim: bool = False, dtype=None):
+        self.axes, self.keepdim, self.dtype = axes, keepdim, dtype
 
     def forward(self, a):
         self.shape = a.shape
-        return np.sum(a, axis=self.axes, keepdims=self.keepdim)
+        return np.asarray(np.sum(a, axis=self.axes, keepdims=self.keepdim, dtype=self.dtype))
 
     def backward(self, grad):
         if not self.keepdim:
-            grad = np.reshape(grad, _keepdim_shape(self.shape, self.axes))  # restore reduced dims as 1
+            grad = np.reshape(grad, keepdim_shape(self.shape, self.axes))  # restore reduced dims as 1
         return (np.broadcast_to(grad, self.shape),)
 
 
 class Mean(Function):
-    """out = mean of a over `axes` (all when None)."""
+    """out = mean of a over `axes` (all when None); an empty reduction is nan, as in torch."""
 
     __slots__ = ("axes", "keepdim", "shape", "count")
 
@@ -57,100 +95,150 @@ class Mean(Function):
 
     def forward(self, a):
         self.shape = a.shape
-        out = np.mean(a, axis=self.axes, keepdims=self.keepdim)
-        self.count = a.size // builtins.max(np.size(out), 1)  # this module shadows max
-        return out
+        self.count = reduced_count(a.shape, self.axes)
+        total = np.sum(a, axis=self.axes, keepdims=self.keepdim)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(total / np.asarray(self.count, a.dtype))
 
     def backward(self, grad):
         if not self.keepdim:
-            grad = np.reshape(grad, _keepdim_shape(self.shape, self.axes))  # restore reduced dims as 1
-        return (np.broadcast_to(grad / self.count, self.shape),)
+            grad = np.reshape(grad, keepdim_shape(self.shape, self.axes))  # restore reduced dims as 1
+        return (np.broadcast_to(grad / np.asarray(self.count, grad.dtype), self.shape),)
 
 
-class MaxAlong(Function):
-    """out = max of a along one axis; the gradient goes to the first maximal element (argmax)."""
+class Prod(Function):
+    """out = product of a over one axis (all when None).
 
-    __slots__ = ("axis", "keepdim", "shape", "indices")
+    torch's `prod_backward`: out / a when no element is 0, otherwise the product of all the
+    other elements (exclusive cumulative products from both ends), so zeros get exact gradients.
+    """
 
-    def __init__(self, axis: int, keepdim: bool = False):
+    __slots__ = ("axis", "keepdim", "a", "out")
+
+    def __init__(self, axis=None, keepdim: bool = False):
         self.axis, self.keepdim = axis, keepdim
 
     def forward(self, a):
-        self.shape = a.shape
-        self.indices = np.expand_dims(np.argmax(a, axis=self.axis), self.axis)
-        out = np.take_along_axis(a, self.indices, axis=self.axis)
-        return out if self.keepdim else np.squeeze(out, self.axis)
-
-    def backward(self, grad):
-        full = np.zeros(self.shape, grad.dtype)
-        if not self.keepdim:
-            grad = np.expand_dims(grad, self.axis)
-        np.put_along_axis(full, self.indices, grad, axis=self.axis)
-        return (full,)
-
-
-class MaxAll(Function):
-    """out = max of all elements; the gradient is shared evenly among ties (torch's rule)."""
-
-    __slots__ = ("a", "out")
-
-    def forward(self, a):
-        if a.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0")
-        self.a, self.out = a, np.max(a)
+        self.a = a
+        self.out = np.asarray(np.prod(a, axis=self.axis, keepdims=self.keepdim))
         return self.out
 
     def backward(self, grad):
-        mask = self.a == self.out
-        return (mask * (grad / mask.sum()).astype(self.a.dtype),)
+        a, axis = self.a, self.axis
+        if a.ndim == 0:
+            return (grad,)
+        shape = keepdim_shape(a.shape, None if axis is None else (axis,))
+        grad, out = np.reshape(grad, shape), np.reshape(self.out, shape)
+        if not np.any(a == 0):
+            return (grad * (out / a),)
+        if axis is None:  # over all elements: work on the flattened array
+            others = _product_of_others(a.reshape(-1), 0).reshape(a.shape)
+        else:
+            others = _product_of_others(a, axis)
+        return (grad * others,)
 
 
-def sum(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Sum over `dim` (int, tuple, or None for all).
+def _product_of_others(a: np.ndarray, axis: int) -> np.ndarray:
+    """For each element, the product of the other elements along `axis` (no division)."""
+    ones = np.ones_like(np.take(a, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, np.delete(a, -1, axis=axis)], axis=axis), axis=axis)
+    flipped = np.flip(a, axis)
+    after = np.cumprod(np.concatenate([ones, np.delete(flipped, -1, axis=axis)], axis=axis), axis=axis)
+    return before * np.flip(after, axis)
+
+
+class LogSumExp(Function):
+    """out = log(sum(exp(a))) over `axes`, shifted by the max (set to 0 where it is infinite,
+    torch's rule); d/da = exp(a - out)."""
+
+    __slots__ = ("axes", "keepdim", "a", "out")
+
+    def __init__(self, axes=None, keepdim: bool = False):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, a):
+        self.a = a
+        if a.size:
+            shift = np.max(a, axis=self.axes, keepdims=True)
+            shift = np.where(np.isinf(shift), np.zeros((), a.dtype), shift)
+        else:
+            shift = np.zeros((), a.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            total = np.sum(np.exp(a - shift), axis=self.axes, keepdims=True)
+            out = np.log(total) + shift
+        self.out = out
+        if self.keepdim:
+            return out
+        return np.reshape(out, () if self.axes is None else tuple(
+            n for i, n in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, grad):
+        grad = np.reshape(grad, self.out.shape)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return (grad * np.exp(self.a - self.out),)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum over `dim` (int, tuple, or None / () for all); bool and int inputs sum in int64.
 
     Raises:
-        IndexError: a dim outside [-a.ndim, a.ndim - 1].
+        IndexError: a dim outside [-input.ndim, input.ndim - 1].
+        RuntimeError: a dim given twice.
     """
-    return Sum(normalize_dims(dim, a.ndim), keepdim)(a)
+    return Sum(normalize_dims(dim, input.ndim), keepdim, _integral_sum_dtype(input, dtype))(input)
 
 
-def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean over `dim` (int, tuple, or None for all)."""
-    return Mean(normalize_dims(dim, a.ndim), keepdim)(a)
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over `dim` (int, tuple, or None / () for all); nan for an empty reduction.
+
+    Raises:
+        RuntimeError: an integer or bool input without `dtype=` (torch cannot infer a float dtype).
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    _require_float(input, "mean")
+    return Mean(normalize_dims(dim, input.ndim), keepdim)(input)
 
 
-def max(a: Tensor, dim=None, keepdim: bool = False):
-    """Max of all elements (a Tensor), or along `dim`: `MaxResult(values, indices)` like torch."""
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product of all elements, or along one int `dim`; bool and int inputs multiply in int64."""
+    out_dtype = _integral_sum_dtype(input, dtype)
+    if out_dtype is not None and input.dtype != out_dtype:
+        input = Cast(out_dtype)(input)
     if dim is None:
-        return MaxAll()(a)
-    axis = normalize_dim(dim, a.ndim)
-    op = MaxAlong(axis, keepdim)
-    values = op(a)
-    indices = op.indices if keepdim else np.squeeze(op.indices, axis)
-    return MaxResult(values, Tensor(indices))
+        return Prod(None, False)(input)
+    axis = normalize_dim(dim, input.ndim)
+    return Prod(axis if input.ndim else None, keepdim)(input)
 
 
-def min(a: Tensor, dim=None, keepdim: bool = False):
-    """Min, as -max(-a); same return convention as `max`."""
-    result = max(-a, dim, keepdim)
-    if dim is None:
-        return -result
-    return MaxResult(-result.values, result.indices)
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(input))) over `dim` (int or tuple), computed without overflow.
+
+    Integer inputs give float32. All -inf gives -inf (with nan gradients, as torch).
+    """
+    if input.data.dtype.kind not in "fc":
+        input = Cast(float_result(input.data.dtype))(input)
+    return LogSumExp(normalize_dims(dim, input.ndim), keepdim)(input)
 
 
-def var(a: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-    """Variance sum((a - mean)^2) / (N - correction); correction defaults to 1 (unbiased)."""
-    if correction is None:
-        correction = 1 if unbiased else 0
-    axes = normalize_dims(dim, a.ndim)
-    count = a.data.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
-    centered = a - Mean(axes, keepdim=True)(a)
-    return Sum(axes, keepdim)(centered * centered) / (count - correction)
+def _logical(ufunc, input: Tensor, dim, keepdim: bool) -> Tensor:
+    axes = normalize_dims(dim, input.ndim)
+    out = np.asarray(ufunc(input.data, axis=axes, keepdims=keepdim))
+    return Tensor(out.astype(np.uint8) if input.dtype == np.uint8 else out)
 
 
-def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the first maximum (flattened when dim is None); no gradient."""
-    if dim is None:
-        return Tensor(np.asarray(np.argmax(a.data)))
-    axis = normalize_dim(dim, a.ndim)
-    return Tensor(np.argmax(a.data, axis=axis, keepdims=keepdim))
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along `dim`) is nonzero; bool (uint8 for uint8 input, as torch)."""
+    return _logical(np.any, input, dim, keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along `dim`) is nonzero; bool (uint8 for uint8 input, as torch)."""
+    return _logical(np.all, input, dim, keepdim)
+
+
+def var(input: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    """See `variance.var`."""
+    from .variance import var as _var
+
+    return _var(input, dim, unbiased, keepdim, correction=correction)

@@ -225,3 +225,74 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` pieces of equal size (the last may be smaller), as torch."""
     n = a.shape[normalize_dim(dim, a.ndim)]
     return split(a, max(-(-n // chunks), 1), dim)
+
+
+class Flip(Function):
+    """out = a reversed along `axes` (a copy, as torch's flip); the gradient flips back."""
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: tuple):
+        self.axes = axes
+
+    def forward(self, a):
+        return np.flip(a, self.axes).copy()
+
+    def backward(self, grad):
+        return (np.flip(grad, self.axes),)
+
+
+class Repeat(Function):
+    """out = a tiled `repeats` times along each dim (a is first viewed with leading 1s).
+
+    The gradient sums the copies: grad viewed as (r0, n0, r1, n1, ...) summed over the r's.
+    """
+
+    __slots__ = ("repeats", "in_shape")
+
+    def __init__(self, repeats: tuple):
+        self.repeats = repeats
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        lead = (1,) * (len(self.repeats) - a.ndim)
+        return np.tile(a.reshape(lead + a.shape), self.repeats)
+
+    def backward(self, grad):
+        sizes = (1,) * (len(self.repeats) - len(self.in_shape)) + self.in_shape
+        interleaved = [n for pair in zip(self.repeats, sizes, strict=True) for n in pair]
+        summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))  # (r0, n0, r1, n1, ...)
+        return (summed.reshape(self.in_shape),)
+
+
+def flip(a: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along each dim in `dims` (a tuple or list of ints).
+
+    Raises:
+        TypeError: `dims` is an int (torch takes a tuple: flip(x, (0,))).
+        RuntimeError: a dim given twice.
+    """
+    if isinstance(dims, (int, np.integer)):
+        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not int; write flip(x, ({dims},))")
+    axes = tuple(normalize_dim(int(d), a.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        twice = next(d for d in axes if axes.count(d) > 1)
+        raise RuntimeError(f"dim {twice} appears multiple times in the list of dims; got {tuple(dims)}")
+    if a.ndim == 0:
+        axes = ()
+    return Flip(axes)(a)
+
+
+def repeat(a: Tensor, *sizes) -> Tensor:
+    """Tile `a`: `repeat(x, 2, 3)` on (n, m) gives (2n, 3m); extra leading sizes add dims.
+
+    Raises:
+        RuntimeError: fewer sizes than a has dims.
+    """
+    repeats = _shape_arg(sizes)
+    if len(repeats) < a.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+            f"tensor; got repeats {repeats} for shape {a.shape}"
+        )
+    return Repeat(tuple(int(r) for r in repeats))(a)

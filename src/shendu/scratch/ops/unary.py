@@ -1,4 +1,8 @@
-"""Unary elementwise ops: neg, exp, log, sqrt, abs, clamp, and dtype casts."""
+"""Unary elementwise ops: neg, exp, log, sqrt, sin, cos, abs, clamp, and dtype casts.
+
+The float-only ops (exp, log, sqrt, sin, cos) turn integer and bool inputs into float32
+first, as torch does (`torch.exp(torch.tensor([1]))` is float32).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,18 @@ import numpy as np
 
 from ..tensor import Function, Tensor
 
+_BOOL = np.dtype(bool)
+_FLOAT32 = np.dtype(np.float32)
+
 
 def _scalar(x):
     # numpy scalars are strong types and would upcast float32 to float64; Python ones are weak.
     return x.item() if isinstance(x, np.generic) else x
+
+
+def _floating(a: Tensor) -> Tensor:
+    """`a` itself when it is floating point, else a float32 copy (torch's default dtype)."""
+    return a if a.data.dtype.kind in "fc" else Cast(_FLOAT32)(a)
 
 
 class Neg(Function):
@@ -63,6 +75,58 @@ class Sqrt(Function):
         return (grad / (2 * self.out),)
 
 
+class Sin(Function):
+    """out = sin a; d/da = cos a."""
+
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return np.sin(a)
+
+    def backward(self, grad):
+        return (grad * np.cos(self.a),)
+
+
+class Cos(Function):
+    """out = cos a; d/da = -sin a."""
+
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return np.cos(a)
+
+    def backward(self, grad):
+        return (-grad * np.sin(self.a),)
+
+
+class Log1p(Function):
+    """out = ln(1 + a); d/da = 1/(1 + a)."""
+
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return np.log1p(a)
+
+    def backward(self, grad):
+        return (grad / (1 + self.a),)
+
+
+class Expm1(Function):
+    """out = e^a - 1; d/da = out + 1."""
+
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = np.expm1(a)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out + 1),)
+
+
 class Abs(Function):
     """out = |a|; d/da = sign(a) (0 at 0, as torch)."""
 
@@ -77,7 +141,8 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """out = min(max(a, low), high); the gradient passes where low < a < high (torch 2's rule)."""
+    """out = min(max(a, low), high) for numbers low/high; the gradient passes where
+    low < a < high (torch's rule: 0 at the bounds themselves)."""
 
     __slots__ = ("low", "high", "a")
 
@@ -113,32 +178,92 @@ class Cast(Function):
         return (grad.astype(self.in_dtype),)
 
 
-def neg(a: Tensor) -> Tensor:
-    return Neg()(a)
+def neg(input: Tensor) -> Tensor:
+    """-input.
+
+    Raises:
+        NotImplementedError: a bool tensor (torch's rule: use `~` / logical_not to invert a mask).
+    """
+    if input.data.dtype == _BOOL:
+        raise NotImplementedError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg()(input)
 
 
-
-def exp(a: Tensor) -> Tensor:
-    return Exp()(a)
-
+def exp(input: Tensor) -> Tensor:
+    return Exp()(_floating(input))
 
 
-def log(a: Tensor) -> Tensor:
-    return Log()(a)
+def log(input: Tensor) -> Tensor:
+    return Log()(_floating(input))
 
 
-
-def sqrt(a: Tensor) -> Tensor:
-    return Sqrt()(a)
-
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt()(_floating(input))
 
 
-def abs(a: Tensor) -> Tensor:
-    return Abs()(a)
+def log1p(input: Tensor) -> Tensor:
+    """ln(1 + input), accurate near 0."""
+    return Log1p()(_floating(input))
 
 
+def expm1(input: Tensor) -> Tensor:
+    """e^input - 1, accurate near 0."""
+    return Expm1()(_floating(input))
 
-def clamp(a: Tensor, min=None, max=None) -> Tensor:
+
+def sin(input: Tensor) -> Tensor:
+    """Elementwise sine (radians); integer inputs give float32."""
+    return Sin()(_floating(input))
+
+
+def cos(input: Tensor) -> Tensor:
+    """Elementwise cosine (radians); integer inputs give float32."""
+    return Cos()(_floating(input))
+
+
+def abs(input: Tensor) -> Tensor:
+    """|input|; integers stay integers.
+
+    Raises:
+        NotImplementedError: a bool tensor, as in torch.
+    """
+    if input.data.dtype == _BOOL:
+        raise NotImplementedError('"abs" is not implemented for bool tensors; cast to int first')
+    return Abs()(input)
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    """Limit `input` to [min, max]: both numbers, or both tensors (broadcasting), or None.
+
+    With numbers the gradient is 1 strictly inside the range; with tensor bounds clamp is
+    `minimum(maximum(input, min), max)` and gradients split on ties, as torch's do. The
+    result dtype follows type promotion (an int tensor clamped to 0.5 is float32). When
+    min > max every element is max.
+
+    Raises:
+        RuntimeError: both bounds are None.
+        TypeError: one bound is a number and the other a tensor (torch takes one kind).
+    """
+    from .compare import maximum, minimum
+    from .elementwise import cast
+    from .promotion import result_type
+
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    return Clamp(_scalar(min), _scalar(max))(a)
+    bounds = [b for b in (min, max) if b is not None]
+    tensors = [isinstance(b, Tensor) for b in bounds]
+    if any(tensors) and not all(tensors):
+        raise TypeError(
+            "clamp() takes numbers or tensors for min and max, not one of each; got "
+            f"min={type(min).__name__}, max={type(max).__name__}: wrap the number with scratch.tensor()"
+        )
+    dtype = result_type(input, *[_scalar(b) for b in bounds])
+    out = cast(input, dtype)
+    if any(tensors):
+        if min is not None:
+            out = maximum(out, min)
+        return minimum(out, max) if max is not None else out
+    return Clamp(_scalar(min), _scalar(max))(out)
