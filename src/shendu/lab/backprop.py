@@ -51,7 +51,7 @@ class Settings:
     curve_every: int = 10
 
 
-QUICK = Settings(check_examples=16, check_hidden=8, documents_epochs=200, xor_epochs=300, digits_hidden=16,
+QUICK = Settings(check_examples=16, check_hidden=8, documents_epochs=100, xor_epochs=200, digits_hidden=16,
                  digits_epochs=2, digits_train_limit=300)
 
 

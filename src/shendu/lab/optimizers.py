@@ -28,7 +28,7 @@ QUESTION = (
 )
 OPTIMIZERS = ("sgd", "momentum", "momentum_avg", "momentum_avg_scaled", "rmsprop", "adam", "adamw")
 NAMES = {"sgd": "SGD", "momentum": "momentum (torch)", "momentum_avg": "momentum (1-β) average",
-         "momentum_avg_scaled": "momentum (1-β) average, lr/(1-β)", "rmsprop": "RMSProp", "adam": "Adam",
+         "momentum_avg_scaled": "momentum (1-β) average at lr/(1-β)", "rmsprop": "RMSProp", "adam": "Adam",
          "adamw": "AdamW"}
 BETA = 0.9
 ROSENBROCK_MINIMUM = (1.0, 1.0)
@@ -61,7 +61,7 @@ class Settings:
     path_points: int = 100
 
 
-QUICK = Settings(hidden=[16], epochs=2, target=0.5, train_limit=300, steps=60, path_points=30)
+QUICK = Settings(hidden=[16], epochs=2, target=0.5, train_limit=300, steps=30, path_points=30)
 
 
 def make_optimizer(engine: Engine, name: str, params: Any, lr: float, weight_decay: float) -> Any:
@@ -136,6 +136,7 @@ def run_seed(settings: Settings, engine: Engine, seed: int) -> dict[str, Any]:
         valley = follow(engine, rosenbrock, rosenbrock_start, name, settings.rosenbrock_lr[name], settings.steps,
                         settings.path_points)
         valley["distance"] = float(np.hypot(valley["final_x"] - 1, valley["final_y"] - 1))
+        del valley["escape_step"]  # the saddle's measure
         out[name] = {"train_loss": history["train_loss"], "test_acc": history["test_acc"],
                      "final_test_acc": history["test_acc"][-1] if history["test_acc"] else None,
                      "epochs_to_target": epochs_to(history["test_acc"], settings.target),
@@ -152,6 +153,11 @@ def run_seed(settings: Settings, engine: Engine, seed: int) -> dict[str, Any]:
 def _order(values: dict[str, float | None]) -> list[str]:
     """Names by value, smallest first, those without a value last."""
     return sorted(values, key=lambda name: (values[name] is None, values[name] or 0.0))
+
+
+def _join(names: list[str]) -> str:
+    """``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _capital(text: str) -> str:
@@ -172,7 +178,7 @@ def conclude(results: dict[str, Any]) -> list[str]:
     else:
         firsts = [n for n in order if reach[n] is not None and abs(reach[n] - reach[order[0]]) < 1e-9]
         rest = [n for n in order if n not in firsts and reach[n] is not None]
-        who = " and ".join(NAMES[n] for n in firsts)
+        who = _join([NAMES[n] for n in firsts])
         sentence = (f"{_capital(who)} reached {target * 100:.0f}% held-out accuracy first"
                     + (" (a tie)" if len(firsts) > 1 else "")
                     + f": after {fmt(results[firsts[0]]['epochs_to_target'])} epochs "
@@ -187,7 +193,10 @@ def conclude(results: dict[str, Any]) -> list[str]:
 
         def reached(run: dict[str, Any]) -> str:
             leaf = run["epochs_to_target"]
-            return f"reached it after {fmt(leaf)} epochs" if leaf["n"] else f"did not reach it within {epochs:.0f}"
+            if not leaf["n"]:
+                return f"did not reach it within {epochs:.0f} epochs"
+            some = f" in {count_text(leaf)}" if leaf["n"] < len(leaf["values"]) else ""
+            return f"reached it after {fmt(leaf)} epochs{some}"
 
         def points(a: dict[str, Any], b: dict[str, Any]) -> float:
             return abs(a["final_test_acc"]["mean"] - b["final_test_acc"]["mean"]) * 100
@@ -202,22 +211,32 @@ def conclude(results: dict[str, Any]) -> list[str]:
             "the first steps differ: torch's buffer starts at g, the average at (1-β)g).")
     distance = {name: results[name]["rosenbrock"]["distance"]["mean"] for name in names}
     close = _order(distance)
+    diverged = [n for n in close if distance[n] is None]
+    finite = [n for n in close if distance[n] is not None]
+    far = (f", and {NAMES[finite[-1]]} farthest, {fmt(results[finite[-1]]['rosenbrock']['distance'], 2)} away"
+           if len(finite) > 1 else "")
     sentences.append(
-        f"On Rosenbrock's valley, after {results[names[0]]['rosenbrock']['steps']['mean']:.0f} steps from near "
-        f"(-1.2, 1), {NAMES[close[0]]} ended closest to the minimum (1, 1), "
-        f"{fmt(results[close[0]]['rosenbrock']['distance'], 2)} away, and {NAMES[close[-1]]} farthest, "
-        + (f"{fmt(results[close[-1]]['rosenbrock']['distance'], 2)} away." if distance[close[-1]] is not None
-           else "diverging.") + " The learning rates are in the settings below.")
+        f"On Rosenbrock's valley, after {results[names[0]]['rosenbrock']['steps']['mean']:.0f} steps from near (-1.2, 1), "
+        + (f"{NAMES[finite[0]]} ended closest to the minimum (1, 1), "
+           f"{fmt(results[finite[0]]['rosenbrock']['distance'], 2)} away{far}" if finite else "every optimizer diverged")
+        + (f"; {_join([NAMES[n] for n in diverged])} diverged" if diverged and finite else "")
+        + ". The learning rates are in the settings below.")
     escape = {name: results[name]["saddle"]["escape_step"]["mean"] for name in names}
-    quick = _order(escape)
-    slow = quick[-1]
-    adaptive = quick[0] in ("adam", "adamw", "rmsprop") and slow not in ("adam", "adamw", "rmsprop")
-    sentences.append(
-        f"At the saddle, {NAMES[quick[0]]} escaped first (|y| > 0.5 after "
-        f"{fmt(results[quick[0]]['saddle']['escape_step'])} steps) and {NAMES[slow]} last ("
-        + (f"{fmt(results[slow]['saddle']['escape_step'])} steps)" if escape[slow] is not None else "not at all)")
-        + (": near the saddle the gradient is tiny, and the steps of SGD and both momentums are proportional to it, "
-           f"while {NAMES[quick[0]]} divides it by its running size." if adaptive else "."))
+    steps = results[names[0]]["saddle"]["steps"]["mean"]
+    quick = [n for n in _order(escape) if escape[n] is not None]
+    stuck = [n for n in names if escape[n] is None]
+    if not quick:
+        sentences.append(f"At the saddle, no optimizer escaped (|y| > 0.5) within {steps:.0f} steps.")
+    else:
+        adaptive = quick[0] in ("adam", "adamw", "rmsprop") and all(
+            n not in ("adam", "adamw", "rmsprop") for n in stuck or [quick[-1]])
+        later = (f"{_join([NAMES[n] for n in stuck])} did not escape within {steps:.0f} steps" if stuck else
+                 f"{NAMES[quick[-1]]} escaped last ({fmt(results[quick[-1]]['saddle']['escape_step'])} steps)")
+        sentences.append(
+            f"At the saddle, {NAMES[quick[0]]} escaped first (|y| > 0.5 after "
+            f"{fmt(results[quick[0]]['saddle']['escape_step'])} steps) and {later}"
+            + (": near the saddle the gradient is tiny, and the steps of SGD and both momentums are proportional to "
+               f"it, while {NAMES[quick[0]]} divides it by its running size." if adaptive else "."))
     return sentences
 
 
