@@ -15,11 +15,12 @@ from shendu.terminal import safe_text
 
 @app.command()
 def lab(
-    experiment: Annotated[str | None, typer.Argument(help="An experiment (see `shendu lab list`), or `list`.")] = None,
+    experiment: Annotated[str | None, typer.Argument(metavar="EXPERIMENT",
+                                                           help="An experiment (see `shendu lab list`), or `list`.")] = None,
     engine: Annotated[str, typer.Option(help="torch or scratch (the NumPy engine): what trains the models.")]
     = "torch",
-    seeds: Annotated[int | None, typer.Option(help="How many seeds to repeat over (mean and spread are reported) "
-                                                   "[default: the experiment's, usually 3]")] = None,
+    seeds: Annotated[int | None, typer.Option(help="How many seeds to repeat over, for mean and spread "
+                                                   "(default: the experiment's own, usually 3).")] = None,
     seed: Annotated[int, typer.Option(help="The first seed; the run uses SEED, SEED+1, ...")] = 0,
     quick: Annotated[bool, typer.Option(help="A small size that runs in seconds (for tests; no conclusions to "
                                              "trust).")] = False,
