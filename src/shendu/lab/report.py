@@ -31,7 +31,8 @@ def render_report(title: str, question: str, command: str, engine: str, seeds: l
         f"# {title}",
         "",
         f"Made by `{command}`: engine {engine}, seeds {', '.join(map(str, seeds))} ({size}), "
-        f"{seconds:.1f} s. Figures are the mean ± the standard deviation over the seeds.",
+        f"{seconds:.1f} s. Figures are the mean ± the standard deviation over the seeds; bands in the plots span "
+        "the lowest to the highest seed.",
         "",
         question,
         "",
