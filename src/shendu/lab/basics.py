@@ -215,7 +215,7 @@ def plot(results: dict[str, Any], folder: Path) -> list[str]:
     w, b = np.meshgrid(np.linspace(-1.3, 2.0, 200), np.linspace(-1.6, 1.6, 200))
     surface = np.mean((w[..., None] * LINE_X + b[..., None] - LINE_X) ** 2, axis=-1)
     ax = axes[0, 0]
-    ax.contour(w, b, np.log10(surface + 1e-6), levels=14, cmap="viridis", linewidths=0.7)
+    ax.contour(w, b, np.log10(surface + 1e-6), levels=14, colors="0.6", linewidths=0.6, linestyles="solid")
     for name, style in (("gd", "-"), ("adam", "--")):
         for i, (ws, bs) in enumerate(zip(line[name]["path_w"]["values"], line[name]["path_b"]["values"], strict=True)):
             ax.plot(ws, bs, style, color="tab:red" if name == "gd" else "tab:blue", linewidth=1.2,

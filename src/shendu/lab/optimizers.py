@@ -273,20 +273,19 @@ def plot(results: dict[str, Any], folder: Path) -> list[str]:
     plots.finish(axes[0, 0], "training loss (digits)", "epoch", "cross-entropy", yscale="log")
     plots.finish(axes[0, 1], f"held-out accuracy (target {target:.0%})", "epoch", "accuracy", legend=False)
     pictures = [plots.save(fig, folder, "curves.png")]
-    fig, axes = plots.figure(1, 2, 4.6, 3.8)
+    fig, axes = plots.figure(1, 2, 4.3, 3.6)
     grids = ((rosenbrock, "rosenbrock", "Rosenbrock (first seed)", (-2, 2), (-1, 3), [(1, 1)]),
              (saddle, "saddle", "saddle x² + y⁴/4 - y²/2 (first seed)", (-1.5, 1.5), (-1.5, 1.5), [(0, 1), (0, -1)]))
     for ax, (function, key, title, xlim, ylim, minima) in zip(axes[0], grids, strict=True):
-        x, y = np.meshgrid(np.linspace(*xlim, 160), np.linspace(*ylim, 160))
+        x, y = np.meshgrid(np.linspace(*xlim, 120), np.linspace(*ylim, 120))
         z = function(x, y)
-        ax.contour(x, y, np.log10(z - z.min() + 1e-3), levels=14, cmap="viridis", linewidths=0.6)
+        ax.contour(x, y, np.log10(z - z.min() + 1e-3), levels=10, colors="0.7", linewidths=0.5, linestyles="solid")
         for name in names:
             run = results[name][key]
             ax.plot(run["x_trace"], run["y_trace"], linewidth=1.1, label=NAMES[name],
                     linestyle="--" if name.startswith("momentum_avg") else "-")
         ax.plot(*zip(*minima, strict=True), "k*", markersize=9)
-        plots.finish(ax, title, "x", "y", legend=key == "rosenbrock", xlim=xlim, ylim=ylim)
-        if key == "rosenbrock":
-            ax.legend(fontsize=7, loc="lower right")
+        plots.finish(ax, title, "x", "y", legend=False, xlim=xlim, ylim=ylim)
+    axes[0, 1].legend(fontsize=7, loc="lower left")
     pictures.append(plots.save(fig, folder, "surfaces.png"))
     return pictures
