@@ -397,6 +397,8 @@ class Tensor:
         return _shape.permute(self, dims)
 
     def flip(self, *dims):
+        if not dims:
+            raise TypeError("flip() missing 1 required positional argument: 'dims' (e.g. x.flip(0))")
         return _shape.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
     def repeat(self, *sizes):

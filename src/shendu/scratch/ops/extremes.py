@@ -116,6 +116,10 @@ def min(input: Tensor, dim=None, keepdim: bool = False):
 
 def _arg_index(input: Tensor, dim, keepdim: bool, smaller: bool) -> Tensor:
     a = input.data
+    if a.dtype == bool:
+        raise RuntimeError(
+            f'"{"argmin" if smaller else "argmax"}_cpu" not implemented for \'Bool\'; cast with .long() first'
+        )
     if dim is None:
         if a.size == 0:
             raise RuntimeError(

@@ -67,6 +67,18 @@ class PowScalar(Function):
             return (grad * (c * power_scalar(self.a, c - 1)),)
 
 
+def integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b for integer arrays as torch computes it: a negative exponent gives 1 for a == 1,
+    +-1 for a == -1 and 0 otherwise (numpy refuses negative integer exponents)."""
+    negative = b < 0
+    if not np.any(negative):
+        return np.power(a, b)
+    positive = np.power(a, np.where(negative, 0, b))
+    odd = (b % 2) != 0
+    special = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0)).astype(positive.dtype)
+    return np.where(negative, special, positive)
+
+
 class Pow(Function):
     """out = a ** b for tensors a, b of one dtype (broadcasting)."""
 
@@ -76,12 +88,8 @@ class Pow(Function):
         self.a, self.b = a, b
         try:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                self.out = np.power(a, b)
-        except ValueError as error:
-            if "negative integer powers" in str(error):
-                raise RuntimeError(
-                    "Integers to negative integer powers are not allowed; cast the base to float first"
-                ) from None
+                self.out = integer_power(a, b) if a.dtype.kind in "iu" else np.power(a, b)
+        except ValueError:
             raise broadcast_error(a, b) from None
         return self.out
 
@@ -110,8 +118,9 @@ class RPowScalar(Function):
         if self.scalar == 1:
             self.out = np.ones_like(a)
         else:
+            base = np.asarray(self.scalar, a.dtype)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                self.out = np.power(np.asarray(self.scalar, a.dtype), a)
+                self.out = integer_power(base, a) if a.dtype.kind in "iu" else np.power(base, a)
         return self.out
 
     def backward(self, grad):
@@ -124,7 +133,7 @@ class RPowScalar(Function):
 
 
 def _check_integer_exponent(dtype, exponent) -> None:
-    if dtype.kind in "iu" and np.any(np.asarray(exponent) < 0):  # only integer bases can fail
+    if dtype.kind in "iu" and exponent < 0:  # torch refuses a negative number exponent only
         raise RuntimeError(
             "Integers to negative integer powers are not allowed; cast the base to float first "
             "(x.float() ** -1)"
@@ -140,7 +149,8 @@ def pow(input: Tensor, exponent) -> Tensor:
     """input ** exponent (a number or a tensor), with torch's result dtype and gradients.
 
     Raises:
-        RuntimeError: an integer base with a negative integer exponent.
+        RuntimeError: an integer tensor to a negative integer number (a negative integer
+            *tensor* exponent gives 0, 1 or -1, as torch's integer pow).
         NotImplementedError: both operands bool.
     """
     if not isinstance(input, Tensor):
@@ -152,8 +162,7 @@ def pow(input: Tensor, exponent) -> Tensor:
             _check_integer_exponent(dtype, b)
         return PowScalar(b)(a)
     if dtype.kind != "f":
-        _check_not_bool(dtype)
-        _check_integer_exponent(dtype, b.data)
+        _check_not_bool(dtype)  # a tensor exponent may be negative: torch's integer pow gives 0
     return Pow()(a, b)
 
 
@@ -165,7 +174,6 @@ def rpow(exponent: Tensor, base) -> Tensor:
     dtype = result_type(base, exponent)
     if dtype.kind != "f":
         _check_not_bool(dtype)
-        _check_integer_exponent(dtype, exponent.data)
     return RPowScalar(base)(cast(exponent, dtype))
 
 

@@ -222,6 +222,9 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
 
 def _logical(ufunc, input: Tensor, dim, keepdim: bool) -> Tensor:
+    if isinstance(dim, (tuple, list)) and not dim:  # torch: any/all over no dims reduce nothing
+        out = input.data != 0
+        return Tensor(out.astype(np.uint8) if input.dtype == np.uint8 else out)
     axes = normalize_dims(dim, input.ndim)
     out = np.asarray(ufunc(input.data, axis=axes, keepdims=keepdim))
     return Tensor(out.astype(np.uint8) if input.dtype == np.uint8 else out)

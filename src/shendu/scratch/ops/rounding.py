@@ -30,20 +30,26 @@ def sign(input: Tensor) -> Tensor:
     return Step(np.sign)(input)
 
 
+def _rounded(name: str, ufunc, input: Tensor) -> Tensor:
+    if input.dtype == bool:
+        raise NotImplementedError(f'"{name}" is not implemented for bool tensors; cast to float first')
+    return Step(ufunc)(input) if input.dtype.kind == "f" else Tensor(input.data.copy())
+
+
 def floor(input: Tensor) -> Tensor:
-    return Step(np.floor)(input) if input.dtype.kind == "f" else Tensor(input.data.copy())
+    return _rounded("floor", np.floor, input)
 
 
 def ceil(input: Tensor) -> Tensor:
-    return Step(np.ceil)(input) if input.dtype.kind == "f" else Tensor(input.data.copy())
+    return _rounded("ceil", np.ceil, input)
 
 
 def trunc(input: Tensor) -> Tensor:
-    return Step(np.trunc)(input) if input.dtype.kind == "f" else Tensor(input.data.copy())
+    return _rounded("trunc", np.trunc, input)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even (torch's and numpy's rule), to `decimals` places."""
     if input.dtype.kind != "f":
-        return Tensor(input.data.copy())
+        return _rounded("round", None, input)
     return Step(np.round if decimals == 0 else (lambda a: np.round(a, decimals)))(input)

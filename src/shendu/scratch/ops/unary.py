@@ -162,6 +162,62 @@ class Clamp(Function):
         return (grad * mask,)
 
 
+class ClampTensor(Function):
+    """out = min(max(a, low), high) for tensor bounds (either may be absent), broadcasting.
+
+    torch's gradient (checked against torch 2.14 on ties and NaN): an element clamped by a
+    bound sends its gradient to that bound; an element equal to one bound shares it half and
+    half with that bound; an element equal to both keeps it; when low > high everything goes
+    to high; a NaN element keeps its gradient (and shares it with a lone bound).
+    """
+
+    __slots__ = ("has_low", "has_high", "arrays")
+
+    def __init__(self, has_low: bool, has_high: bool):
+        self.has_low, self.has_high = has_low, has_high
+
+    def forward(self, a, *bounds):
+        self.arrays = (a, *bounds)
+        out, rest = a, list(bounds)
+        try:
+            if self.has_low:
+                out = np.maximum(out, rest.pop(0))
+            if self.has_high:
+                out = np.minimum(out, rest.pop(0))
+        except ValueError:
+            raise RuntimeError(
+                f"clamp: input {a.shape} and bounds {[b.shape for b in bounds]} must broadcast to one shape"
+            ) from None
+        return out
+
+    def backward(self, grad):
+        from .elementwise import unbroadcast
+
+        a, *bounds = self.arrays
+        low = bounds.pop(0) if self.has_low else None
+        high = bounds.pop(0) if self.has_high else None
+        false = np.zeros(grad.shape, bool)
+        cross = (low > high) if low is not None and high is not None else false
+        below = (a < low) & ~cross if low is not None else false
+        above = (a > high) & ~cross if high is not None else false
+        tie_low = (a == low) & ~cross if low is not None else false
+        tie_high = (a == high) & ~cross if high is not None else false
+        both = tie_low & tie_high
+        # A NaN input keeps its gradient; with a single bound it also sends it to that bound.
+        nan = np.isnan(a) if low is None or high is None else false
+        one, half, zero = (np.asarray(v, grad.dtype) for v in (1.0, 0.5, 0.0))
+        share = np.where(both, one, np.where(tie_low | tie_high, half, one))
+        kept = np.isnan(a) | ~(cross | below | above)
+        grads = [unbroadcast(grad * np.where(kept, share, zero), a.shape)]
+        if low is not None:
+            to_low = np.where(below | nan, one, np.where(tie_low & ~both, half, zero))
+            grads.append(unbroadcast(grad * to_low, low.shape))
+        if high is not None:
+            to_high = np.where(cross | above | nan, one, np.where(tie_high & ~both, half, zero))
+            grads.append(unbroadcast(grad * to_high, high.shape))
+        return tuple(grads)
+
+
 class Cast(Function):
     """out = a converted to `dtype` (always a copy); the gradient is cast back."""
 
@@ -238,8 +294,8 @@ def abs(input: Tensor) -> Tensor:
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
     """Limit `input` to [min, max]: both numbers, or both tensors (broadcasting), or None.
 
-    With numbers the gradient is 1 strictly inside the range; with tensor bounds clamp is
-    `minimum(maximum(input, min), max)` and gradients split on ties, as torch's do. The
+    With numbers the gradient is 1 strictly inside the range; with tensor bounds the bounds
+    get gradients too and ties share them (see `ClampTensor`), as torch's do. The
     result dtype follows type promotion (an int tensor clamped to 0.5 is float32). When
     min > max every element is max.
 
@@ -247,7 +303,6 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         RuntimeError: both bounds are None.
         TypeError: one bound is a number and the other a tensor (torch takes one kind).
     """
-    from .compare import maximum, minimum
     from .elementwise import cast
     from .promotion import result_type
 
@@ -263,7 +318,5 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
     dtype = result_type(input, *[_scalar(b) for b in bounds])
     out = cast(input, dtype)
     if any(tensors):
-        if min is not None:
-            out = maximum(out, min)
-        return minimum(out, max) if max is not None else out
+        return ClampTensor(min is not None, max is not None)(out, *[cast(b, dtype) for b in bounds])
     return Clamp(_scalar(min), _scalar(max))(out)
