@@ -11,10 +11,11 @@ The velocity is an exponential moving average of the gradients, starting at zero
     buf = grad (first step), then buf = beta * buf + grad
     param -= lr * buf
 
-Averaging scales every step by (1 - beta): with beta = 0.9 the documents' form at lr eta moves
-like torch's at lr 0.1 eta, apart from its first steps (its average starts at zero, torch's
-buffer at the first gradient). torch can also express it as ``SGD(momentum=beta,
-dampening=beta)``, except for that first step, which torch leaves undamped.
+Averaging scales every step by (1 - beta), and nothing else: by induction v_t = (1 - beta) buf_t
+(v_1 = (1 - beta) g_1 = (1 - beta) buf_1, and both recurrences are linear), so the documents' form
+at lr eta is exactly torch's momentum at lr (1 - beta) eta; with beta = 0.9, a tenth of the step.
+torch's ``SGD(momentum=beta, dampening=beta)`` averages too, but starts its buffer at the first
+gradient undamped, so it differs from the documents' form in the first steps.
 """
 
 from __future__ import annotations

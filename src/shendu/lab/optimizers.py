@@ -35,7 +35,7 @@ ROSENBROCK_MINIMUM = (1.0, 1.0)
 
 
 def _rates(sgd: float, adaptive: float) -> dict[str, float]:
-    return {"sgd": sgd, "momentum": sgd, "momentum_avg": sgd, "momentum_avg_scaled": sgd / (1 - BETA),
+    return {"sgd": sgd, "momentum": sgd, "momentum_avg": sgd, "momentum_avg_scaled": round(sgd / (1 - BETA), 12),
             "rmsprop": adaptive, "adam": adaptive, "adamw": adaptive}
 
 
@@ -128,11 +128,13 @@ def run_seed(settings: Settings, engine: Engine, seed: int) -> dict[str, Any]:
     jitter = np.random.default_rng([seed, 1])
     rosenbrock_start = (-1.2 + 0.05 * jitter.standard_normal(), 1.0 + 0.05 * jitter.standard_normal())
     saddle_start = (1.0 + 0.1 * jitter.standard_normal(), 1e-3 * float(np.exp(0.5 * jitter.standard_normal())))
-    out = {}
+    out: dict[str, Any] = {}
+    final_weights = {}
     for name in OPTIMIZERS:
         model = engine.load(engine.mlp(sizes, settings.activation), start)
         optimizer = make_optimizer(engine, name, model.parameters(), settings.digits_lr[name], settings.weight_decay)
         history = train_classifier(engine, model, optimizer, data, settings.epochs, settings.batch_size, seed)
+        final_weights[name] = engine.state(model)
         valley = follow(engine, rosenbrock, rosenbrock_start, name, settings.rosenbrock_lr[name], settings.steps,
                         settings.path_points)
         valley["distance"] = float(np.hypot(valley["final_x"] - 1, valley["final_y"] - 1))
@@ -144,6 +146,8 @@ def run_seed(settings: Settings, engine: Engine, seed: int) -> dict[str, Any]:
                      "rosenbrock": valley,
                      "saddle": follow(engine, saddle, saddle_start, name, settings.saddle_lr[name], settings.steps,
                                       settings.path_points)}
+    torch_form, scaled = final_weights["momentum"], final_weights["momentum_avg_scaled"]
+    out["momentum_forms_weight_difference"] = max(float(np.max(np.abs(torch_form[k] - scaled[k]))) for k in torch_form)
     return out
 
 
@@ -201,14 +205,17 @@ def conclude(results: dict[str, Any]) -> list[str]:
         def points(a: dict[str, Any], b: dict[str, Any]) -> float:
             return abs(a["final_test_acc"]["mean"] - b["final_test_acc"]["mean"]) * 100
 
+        difference = results.get("momentum_forms_weight_difference", {}).get("max")
+        same = (f"its final weights differ from torch's form's by at most {difference:.1e} (float rounding): "
+                if difference is not None and difference < 1e-3 else "")
         sentences.append(
             f"The documents' momentum averages the gradients (v = βv + (1-β)g) where torch's sums them "
-            f"(buf = β·buf + g), so at the same lr {average['lr']['mean']:g} its steps are 1-β = {1 - BETA:.1f} as "
-            f"long: it {reached(average)}, torch's form {reached(torch_form).removeprefix('reached it ')}, and it "
-            f"ended {points(average, plain):.1f} points from plain SGD at that lr (averaging cancels momentum's "
-            f"1/(1-β) gain). With lr {scaled['lr']['mean']:g} = lr/(1-β) it {reached(scaled)} and ended "
-            f"{points(scaled, torch_form):.1f} points from torch's form: the same method with the lr rescaled (only "
-            "the first steps differ: torch's buffer starts at g, the average at (1-β)g).")
+            f"(buf = β·buf + g); by induction v = (1-β)·buf, so at the same lr {average['lr']['mean']:g} its steps are "
+            f"exactly 1-β = {1 - BETA:.1f} as long: it {reached(average)}, torch's form "
+            f"{reached(torch_form).removeprefix('reached it ')}, and it ended {points(average, plain):.1f} points from "
+            f"plain SGD at that lr (averaging cancels momentum's 1/(1-β) gain). With lr {scaled['lr']['mean']:g} = "
+            f"lr/(1-β) it {reached(scaled)} and ended {points(scaled, torch_form):.1f} points from torch's form: "
+            + (same or "") + "the same method with the lr rescaled.")
     distance = {name: results[name]["rosenbrock"]["distance"]["mean"] for name in names}
     close = _order(distance)
     diverged = [n for n in close if distance[n] is None]
