@@ -61,7 +61,8 @@ def test_pad(shape, pad, mode):
 @pytest.mark.parametrize("shape,pad,mode", [((2, 3), (1,), "constant"), ((2, 3), (1, 1, 1, 1, 1, 1), "constant"),
                                             ((2, 3, 4), (4, 0), "reflect"), ((2, 3, 4), (1, 1), "foo"),
                                             ((5,), (1, 1), "reflect"), ((1, 2, 3, 4), (1, 1), "replicate"),
-                                            ((2, 3, 4), (5, 0), "circular"), ((2, 3, 4), (-3, -2), "constant")])
+                                            ((2, 3, 4), (5, 0), "circular"), ((2, 3, 4), (-3, -2), "constant"),
+                                            ((1, 3, 1), (2, -2), "constant"), ((2, 3, 1), (0, -1), "replicate")])
 def test_pad_errors_match_torch(shape, pad, mode):
     helper_test_exception([shape], lambda x: TF.pad(x, pad, mode=mode), lambda x: F.pad(x, pad, mode=mode))
     if mode == "reflect" and len(shape) == 3:
@@ -91,6 +92,14 @@ def test_conv2d_groups_and_dilation(x_shape, w_shape, stride, padding, dilation,
     shapes = [x_shape, w_shape] + ([(w_shape[0],)] if bias else [])
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     helper_test_op(shapes, lambda *t: TF.conv2d(*t, **kwargs), lambda *t: F.conv2d(*t, **kwargs))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("kernel,dilation", [((2, 4), (1, 1)), ((2, 3), (3, 2)), ((4, 1), (1, 1))])
+def test_conv2d_same_padding_with_even_kernels(kernel, dilation):
+    # torch pads the odd extra row/column at the bottom/right
+    helper_test_op([(1, 2, 6, 7), (3, 2, *kernel)], lambda x, w: TF.conv2d(x, w, padding="same", dilation=dilation),
+                   lambda x, w: F.conv2d(x, w, padding="same", dilation=dilation))
 
 
 def test_depthwise_conv2d_float32_chained():
@@ -170,6 +179,9 @@ def test_pool_extras_match_torch():
                    lambda t: F.avg_pool1d(t, 4, 3, 2, ceil_mode=True, count_include_pad=False))
     helper_test_op(None, lambda t: TF.max_pool2d(t.reshape(1, 2, 5, 6), 2, 1, dilation=2),
                    lambda t: F.max_pool2d(t.reshape(1, 2, 5, 6), 2, 1, dilation=2), inputs=[x])
+    helper_test_op([(1, 2, 1, 4)], lambda t: TF.avg_pool2d(t, (3, 2), 3, ceil_mode=True),  # window larger than H
+                   lambda t: F.avg_pool2d(t, (3, 2), 3, ceil_mode=True))
+    helper_test_exception([(1, 2, 1, 4)], lambda t: TF.max_pool2d(t, (3, 2)), lambda t: F.max_pool2d(t, (3, 2)))
 
 
 @pytest.mark.parametrize("shape,output_size", [((2, 3, 7, 5), (3, 2)), ((1, 2, 8, 8), 4), ((2, 4, 5), (1, None))])

@@ -52,14 +52,14 @@ class NLLLoss(Function):
         if self.reduction == "sum":
             return np.asarray(losses.sum())
         self.total = row_weight.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as torch
-            return np.asarray(losses.sum() / self.total)
+        if not self.total:  # every target ignored: nan, as torch (whose gradient is then 0)
+            return np.asarray(np.nan, logp.dtype)
+        return np.asarray(losses.sum() / self.total)
 
     def backward(self, grad):
         coef = -self.row_weight * grad
-        if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                coef = coef / self.total
+        if self.reduction == "mean" and self.total:
+            coef = coef / self.total
         full = np.zeros(self.shape, coef.dtype)
         full[np.arange(self.shape[0]), self.target] = coef
         return (full,)

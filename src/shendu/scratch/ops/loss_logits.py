@@ -107,7 +107,9 @@ def _smoothing_term(logp: Tensor, t: np.ndarray, w, ignore_index: int, reduction
     if reduction == "sum":
         return total * -scale
     count = w[t[~ignored]].sum() if w is not None else (~ignored).sum()
-    return total * (-scale / count if count else float("nan"))  # everything ignored: nan, as torch
+    if not count:  # everything ignored: nan with a zero gradient, as torch
+        return total * 0.0 + float("nan")
+    return total * (-scale / count)
 
 
 def _probability_targets(logits: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
@@ -130,7 +132,9 @@ def _probability_targets(logits: Tensor, target: Tensor, weight, ignore_index: i
     if reduction == "sum":
         return terms.sum() * -1.0
     count = logits.data.size // classes
-    return terms.sum() * (-1.0 / count if count else float("nan"))  # empty batch: nan, as torch
+    if not count:  # empty batch: nan, as torch
+        return terms.sum() * 0.0 + float("nan")
+    return terms.sum() * (-1.0 / count)
 
 
 def cross_entropy(logits: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",

@@ -100,6 +100,9 @@ def _check_non_constant(x: Tensor, pad: tuple, mode: str) -> None:
                                f"at dimension {axis} of size {size}")
         if size == 0:
             raise RuntimeError(f"{mode} padding needs non-empty padded dims; got input of shape {list(x.shape)}")
+        if size + before + after < 1:
+            raise RuntimeError(f"input ({size} at dimension {axis}) is too small: padding ({before}, {after}) gives "
+                               f"an output of size {size + before + after}; it must be >= 1")
 
 
 def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -125,7 +128,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> T
                            f"padding length {len(pad)} and input of dimension {x.ndim}")
     if mode == "constant":
         for axis, before, after in _pairs(pad, x.ndim):
-            if x.shape[axis] + before + after < 0:
+            if x.shape[axis] + min(before, 0) + min(after, 0) < 0:  # torch crops before it pads
                 raise RuntimeError(f"narrow(): length must be non-negative; padding ({before}, {after}) crops more "
                                    f"than dimension {axis} of size {x.shape[axis]}")
         return ConstantPad(_pairs(pad, x.ndim), 0 if value is None else value)(x)

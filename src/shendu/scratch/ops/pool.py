@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .conv import check_input, check_window, pair, window
+from .conv import check_input, pair, window
 from .shape import unsqueeze
 
 
@@ -173,7 +173,7 @@ class AdaptiveAvgPool2d(Function):
         return (gx,)
 
 
-def _pool_args(x: Tensor, kernel_size, stride, padding, dilation=1) -> tuple:
+def _pool_args(x: Tensor, kernel_size, stride, padding, dilation=1, ceil_mode: bool = False) -> tuple:
     kernel = pair(kernel_size)
     stride = kernel if stride is None or stride == [] or stride == () else pair(stride)
     padding, dilation = pair(padding), pair(dilation)
@@ -182,7 +182,14 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation=1) -> tuple:
             f"pad should be at most half of effective kernel size, but got pad={padding} "
             f"and kernel_size={kernel}"
         )
-    check_window(x, kernel, padding, dilation)
+    out = [pool_output_size(n, k, s, p, d, ceil_mode)
+           for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation, strict=True)]
+    if min(out) < 1:
+        raise RuntimeError(
+            f"Given input size: ({x.shape[1]}x{x.shape[2]}x{x.shape[3]}). Calculated output size: "
+            f"({x.shape[1]}x{out[0]}x{out[1]}). Output size is too small: the (dilated) kernel "
+            f"{kernel} is larger than the padded input"
+        )
     return kernel, stride, padding, dilation
 
 
@@ -202,7 +209,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_
     if x.ndim == 3:
         return max_pool2d(unsqueeze(x, 0), kernel_size, stride, padding, dilation, ceil_mode)[0]
     check_input(x, "max_pool2d")
-    kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding, dilation)
+    kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode)
     return MaxPool2d(kernel, stride, padding, dilation, ceil_mode)(x)
 
 
@@ -220,7 +227,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
     check_input(x, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    kernel, stride, padding, _ = _pool_args(x, kernel_size, stride, padding)
+    kernel, stride, padding, _ = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode)
     return AvgPool2d(kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)(x)
 
 
