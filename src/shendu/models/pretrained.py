@@ -31,6 +31,15 @@ def encoder_dir(name: str) -> Path:
     return path
 
 
+def _quiet_torchao_registration() -> None:
+    """transformers imports torchao (its quantizer), whose Enum registration makes torch log two
+    deprecation warnings ("... is an Enum subclass and is now natively supported by
+    torch.compile") on every load: chatter from the packages' versions, not for shendu's users."""
+    import logging
+
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
+
+
 class EncoderClassifier(nn.Module):
     """Pretrained encoder -> mean of the real tokens' last hidden states -> dropout -> linear.
 
@@ -41,6 +50,7 @@ class EncoderClassifier(nn.Module):
 
     def __init__(self, encoder: str = "all-minilm-l6-v2", num_classes: int = 2, dropout: float = 0.1) -> None:
         super().__init__()
+        _quiet_torchao_registration()
         from transformers import AutoConfig, AutoModel
 
         config = AutoConfig.from_pretrained(encoder_dir(encoder), local_files_only=True)
