@@ -300,3 +300,87 @@ def test_method_spellings_of_arithmetic_match_torch():
     helper_test_op(None, lambda x: x.div(-0.75, rounding_mode="floor"), lambda x: x.div(-0.75, rounding_mode="floor"), inputs=[a])
     helper_test_op(None, lambda x: x.div(-0.75, rounding_mode="trunc"), lambda x: x.div(-0.75, rounding_mode="trunc"), inputs=[a])
     assert st.tensor(a).size() == torch.tensor(a).size() and st.tensor(a).size(-1) == 3
+
+
+# ---- sorting, norms, selection, in-place --------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_argsort_topk_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    shape = [(5,), (3, 4), (2, 3, 4), (), (4, 1), (3,)][seed]
+    x = ties(shape, seed)
+    if seed == 5:
+        x[1] = np.nan  # NaN sorts as the largest value
+    dim = int(rng.integers(-max(len(shape), 1), max(len(shape), 1)))
+    for descending in (False, True):
+        helper_test_op(None, lambda t, d=descending: tuple(torch.sort(t, dim=dim, descending=d, stable=True)),
+                       lambda t, d=descending: tuple(st.sort(t, dim=dim, descending=d, stable=True)), inputs=[x])
+        helper_test_op(None, lambda t, d=descending: t.argsort(dim=dim, descending=d, stable=True),
+                       lambda t, d=descending: t.argsort(dim=dim, descending=d, stable=True), inputs=[x], grad=False)
+    k = int(rng.integers(0, (shape[dim] if shape else 1) + 1))
+    distinct = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)  # topk picks any of equal values
+    for largest in (True, False):
+        helper_test_op(None, lambda t, lg=largest: tuple(t.topk(k, dim, largest=lg)),
+                       lambda t, lg=largest: tuple(t.topk(k, dim, largest=lg)), inputs=[distinct])
+    helper_test_exception([(3,)], lambda t: t.topk(4), lambda t: t.topk(4))
+
+
+@pytest.mark.parametrize("p", ["fro", 2, 1, 3, np.inf, -np.inf])
+def test_norm_with_zero_rows(p):
+    x = np.array([[0.0, 0.0, 0.0], [3.0, -4.0, 1.0]])
+    helper_test_op(None, lambda t: t.norm(p), lambda t: t.norm(p), inputs=[x])
+    helper_test_op(None, lambda t: torch.norm(t, p, dim=1, keepdim=True), lambda t: st.norm(t, p, dim=1, keepdim=True),
+                   inputs=[x])
+
+
+def test_selection_ops():
+    x = np.arange(12.0).reshape(3, 4) - 5
+    helper_test_op(None, lambda t: t.index_select(1, torch.tensor([3, 0, 3])),
+                   lambda t: t.index_select(1, st.tensor([3, 0, 3])), inputs=[x])
+    helper_test_op(None, lambda t: t.masked_select(torch.tensor([True, False, True, True])),
+                   lambda t: t.masked_select(st.tensor([True, False, True, True])), inputs=[x])
+    helper_test_op(None, lambda t: t.narrow(1, -3, 2), lambda t: t.narrow(1, -3, 2), inputs=[x])
+    helper_test_op(None, lambda t: t.unbind(1), lambda t: t.unbind(1), inputs=[x])
+    helper_test_op(None, lambda t: t.nonzero(), lambda t: t.nonzero(), inputs=[x], grad=False)
+    helper_test_op(None, lambda t: t.nonzero(as_tuple=True), lambda t: t.nonzero(as_tuple=True), inputs=[x], grad=False)
+    for values in ([[0.0]], [1.0, np.nan, np.inf, -np.inf]):
+        for name in ("isnan", "isinf", "isfinite"):
+            helper_test_op(None, lambda t, n=name: getattr(t, n)(), lambda t, n=name: getattr(t, n)(),
+                           inputs=[np.array(values)], grad=False)
+    helper_test_exception([(3,)], lambda t: t.index_select(0, torch.tensor([[0]])), lambda t: t.index_select(0, st.tensor([[0]])))
+    helper_test_exception([(3,)], lambda t: t.index_select(0, torch.tensor([3])), lambda t: t.index_select(0, st.tensor([3])))
+    assert st.allclose(st.tensor([1.0]), st.tensor([1.0 + 1e-6])) is True
+    assert st.tensor([1.0]).allclose(st.tensor([1.1])) is False
+
+
+@pytest.mark.parametrize("name,args", [("add_", (np.array([1.0, 2.0]),)), ("sub_", (1.5,)), ("mul_", (np.array([[2.0], [3.0]]),)),
+                                       ("div_", (4,)), ("clamp_", (-0.5, 0.5))])
+def test_in_place_ops_outside_the_graph(name, args):
+    x = np.random.default_rng(0).standard_normal((2, 2))
+    t, s = torch.tensor(x), st.tensor(x)
+    t_args = [torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    s_args = [st.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    assert getattr(s, name)(*s_args) is s
+    getattr(t, name)(*t_args)
+    np.testing.assert_allclose(s.numpy(), t.numpy())
+
+
+def test_in_place_errors_match_torch():
+    for fn in (lambda m: m.ones(2, dtype=m.int64).add_(0.5), lambda m: m.ones(2).add_(m.ones(2, 2))):
+        with pytest.raises(RuntimeError):
+            fn(torch)
+        with pytest.raises(RuntimeError):
+            fn(st)
+    with pytest.raises(RuntimeError, match="in-place"):
+        st.ones(2, requires_grad=True).add_(1.0)
+
+
+def test_new_factories_mm_bmm():
+    for fn in (lambda m: m.tensor([1.0]).new_zeros(2, 3), lambda m: m.tensor([1]).new_full((2,), 1.5),
+               lambda m: m.tensor([1.0]).new_tensor([1, 2]), lambda m: m.tensor([1], dtype=m.int32).new_ones((2,))):
+        got, expected = fn(st), fn(torch).numpy()
+        assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+    helper_test_op([(2, 3), (3, 4)], lambda a, b: a.mm(b), lambda a, b: a.mm(b))
+    helper_test_op([(2, 2, 3), (2, 3, 4)], lambda a, b: a.bmm(b), lambda a, b: a.bmm(b))
+    helper_test_exception([(2, 2, 3), (2, 3, 4)], lambda a, b: a.mm(b), lambda a, b: a.mm(b))

@@ -87,7 +87,8 @@ from .ops.compare import (  # noqa: E402
     ne,
 )
 from .ops.cumulative import cumsum  # noqa: E402
-from .ops.elementwise import add, div, floor_divide, mul, remainder, sub  # noqa: E402
+from .ops.division import floor_divide, remainder  # noqa: E402
+from .ops.elementwise import add, div, mul, sub  # noqa: E402
 from .ops.extremes import amax, amin, argmin  # noqa: E402
 from .ops.gather import gather, scatter_add  # noqa: E402
 from .ops.masked import masked_fill, tril, triu  # noqa: E402
@@ -115,4 +116,13 @@ __all__ += [
     "minimum", "mul", "ne", "neg", "pow", "prod", "promote_types", "reciprocal", "remainder",
     "result_type", "round", "rsqrt", "scatter_add", "sign", "sin", "square", "std", "sub", "tril",
     "triu", "trunc", "uint8",
+]
+from .ops.compare import allclose, isfinite, isinf, isnan  # noqa: E402
+from .ops.index import index_select, masked_select, narrow, nonzero, unbind  # noqa: E402
+from .ops.reduce import norm  # noqa: E402
+from .ops.sort import argsort, sort, topk  # noqa: E402
+
+__all__ += [
+    "allclose", "argsort", "index_select", "isfinite", "isinf", "isnan", "masked_select", "narrow",
+    "nonzero", "norm", "sort", "topk", "unbind",
 ]

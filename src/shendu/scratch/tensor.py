@@ -232,6 +232,21 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(np.bool_)
 
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def new_zeros(self, *size, dtype=None) -> Tensor:
+        return Tensor(np.zeros(_shape._shape_arg(size), dtype or self.dtype))
+
+    def new_ones(self, *size, dtype=None) -> Tensor:
+        return Tensor(np.ones(_shape._shape_arg(size), dtype or self.dtype))
+
+    def new_full(self, size, fill_value, dtype=None) -> Tensor:
+        return Tensor(np.full(tuple(size), fill_value, dtype or self.dtype))
+
+    def new_tensor(self, data, dtype=None) -> Tensor:
+        return Tensor(np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype or self.dtype))
+
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
 
@@ -270,16 +285,16 @@ class Tensor:
         return _ew.rdiv(self, other)
 
     def __floordiv__(self, other):
-        return _ew.floor_divide(self, other)
+        return _div.floor_divide(self, other)
 
     def __rfloordiv__(self, other):
-        return _ew.rfloor_divide(self, other)
+        return _div.rfloor_divide(self, other)
 
     def __mod__(self, other):
-        return _ew.remainder(self, other)
+        return _div.remainder(self, other)
 
     def __rmod__(self, other):
-        return _ew.rremainder(self, other)
+        return _div.rremainder(self, other)
 
     def __pow__(self, exponent):
         return _pow.pow(self, exponent)
@@ -363,6 +378,21 @@ class Tensor:
     def min(self, dim=None, keepdim: bool = False):
         return _ext.min(self, dim, keepdim)
 
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or other.ndim != 2:
+            raise RuntimeError(f"mm: both arguments must be 2-D; got shapes {self.shape} and {other.shape}")
+        return _mm.matmul(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise RuntimeError(
+                f"bmm: both arguments must be 3-D with the same batch size; got {self.shape} and {other.shape}"
+            )
+        return _mm.matmul(self, other)
+
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
         return _var.std(self, dim, unbiased, keepdim, correction=correction)
 
@@ -418,6 +448,38 @@ class Tensor:
                 "wrap it in `with scratch.no_grad():` or write to `.data`"
             )
 
+    def _assign(self, compute) -> Tensor:
+        # torch's in-place rule: the result must keep this tensor's shape and fit its dtype.
+        self._check_in_place()
+        with autograd.no_grad():
+            result = compute()
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
+            )
+        if _promo.category(result.dtype) > _promo.category(self.dtype):
+            raise RuntimeError(
+                f"result type {result.dtype} can't be cast to the desired output type {self.dtype}"
+            )
+        self.data[...] = result.data
+        return self
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        """self += alpha * other in place, outside the graph (like fill_)."""
+        return self._assign(lambda: _ew.add(self, other, alpha=alpha))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self._assign(lambda: _ew.sub(self, other, alpha=alpha))
+
+    def mul_(self, other) -> Tensor:
+        return self._assign(lambda: _ew.mul(self, other))
+
+    def div_(self, other) -> Tensor:
+        return self._assign(lambda: _ew.div(self, other))
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._assign(lambda: _un.clamp(self, min, max))
+
     def __setitem__(self, index, value) -> None:
         self._check_in_place()
         _index.setitem(self, index, value)
@@ -444,6 +506,7 @@ def _comparable(other) -> bool:
 from .ops import activation as _act  # noqa: E402
 from .ops import compare as _cmp  # noqa: E402
 from .ops import cumulative as _cum  # noqa: E402
+from .ops import division as _div  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import extremes as _ext  # noqa: E402
 from .ops import gather as _gather  # noqa: E402
@@ -451,22 +514,28 @@ from .ops import index as _index  # noqa: E402
 from .ops import masked as _masked  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
 from .ops import power as _pow  # noqa: E402
+from .ops import promotion as _promo  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import rounding as _round  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import sort as _sort  # noqa: E402
 from .ops import unary as _un  # noqa: E402
 from .ops import variance as _var  # noqa: E402
 
 # The method forms: x.name(*args) is name(x, *args), as torch.Tensor's are torch's functions.
 _METHODS = {
-    _ew: ("add", "sub", "mul", "div", "floor_divide", "remainder"),
+    _ew: ("add", "sub", "mul", "div"),
+    _div: ("floor_divide", "remainder"),
     _pow: ("pow", "square", "reciprocal", "rsqrt"),
     _un: ("neg", "exp", "log", "sqrt", "sin", "cos", "abs", "log1p", "expm1"),
     _round: ("sign", "floor", "ceil", "round", "trunc"),
     _cmp: ("eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum", "logical_not", "logical_and",
-           "logical_or", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"),
+           "logical_or", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan", "isinf",
+           "isfinite", "allclose"),
     _act: ("relu", "sigmoid", "tanh"),
-    _red: ("sum", "mean", "prod", "logsumexp", "any", "all"),
+    _red: ("sum", "mean", "prod", "logsumexp", "any", "all", "norm"),
+    _sort: ("sort", "argsort", "topk"),
+    _index: ("index_select", "masked_select", "nonzero", "narrow", "unbind"),
     _ext: ("argmax", "argmin", "amax", "amin"),
     _cum: ("cumsum",),
     _mm: ("matmul",),
@@ -492,3 +561,4 @@ Tensor.negative, Tensor.true_divide, Tensor.multiply, Tensor.subtract = (
     _un.neg, _ew.div, _ew.mul, _ew.sub)
 Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal, Tensor.not_equal = (
     _cmp.gt, _cmp.lt, _cmp.ge, _cmp.le, _cmp.ne)
+Tensor.swapaxes = Tensor.swapdims = _shape.transpose

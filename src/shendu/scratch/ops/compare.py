@@ -146,3 +146,20 @@ def logical_and(input: Tensor, other) -> Tensor:
 
 def logical_or(input: Tensor, other) -> Tensor:
     return Tensor(np.logical_or(input.data, data_of(other)))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return Tensor(np.isnan(input.data) if input.dtype.kind in "fc" else np.zeros(input.shape, bool))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return Tensor(np.isinf(input.data) if input.dtype.kind in "fc" else np.zeros(input.shape, bool))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return Tensor(np.isfinite(input.data) if input.dtype.kind in "fc" else np.ones(input.shape, bool))
+
+
+def allclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether |input - other| <= atol + rtol |other| everywhere (torch's defaults), a Python bool."""
+    return bool(np.allclose(input.data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -1,4 +1,5 @@
-"""Binary arithmetic with numpy broadcasting and torch's type promotion: + - * / // % **, where.
+"""Binary arithmetic with numpy broadcasting and torch's type promotion: + - * /, where
+(// and % in `division`, ** in `power`).
 
 Every wrapper first brings both operands to `promotion.result_type` (Python numbers stay
 numbers, numpy treats them as weak types as torch does), so the op classes below always see
@@ -93,11 +94,6 @@ def _check_sub(a, b) -> None:
                 "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-
-
-def _check_not_bool(name: str, dtype) -> None:
-    if dtype == BOOL:
-        raise NotImplementedError(f'"{name}" is not implemented for bool tensors; cast to int first (.long())')
 
 
 class Add(Function):
@@ -247,68 +243,6 @@ class RDivScalar(Function):
         return (-grad * self.out / self.a,)
 
 
-class FloorDivide(Function):
-    """out = floor(a / b) (Python's rounding); torch has no derivative for it either."""
-
-    __slots__ = ()
-
-    def forward(self, a, b):
-        if a.dtype.kind in "biu" and np.any(b == 0):
-            raise RuntimeError("ZeroDivisionError: integer floor division by zero; got a zero divisor")
-        try:
-            return np.floor_divide(a, b)
-        except ValueError:
-            raise broadcast_error(a, b) from None
-
-    def backward(self, grad):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in torch)")
-
-
-class DivRounded(Function):
-    """out = a / b rounded toward 0 ("trunc") or toward minus infinity ("floor"), in the
-    promoted dtype; torch's gradient for these is 0."""
-
-    __slots__ = ("mode",)
-
-    def __init__(self, mode: str):
-        self.mode = mode
-
-    def forward(self, a, b):
-        if a.dtype.kind in "biu":
-            if np.any(b == 0):
-                raise RuntimeError("ZeroDivisionError: integer division by zero; got a zero divisor")
-            if self.mode == "floor":
-                return np.floor_divide(a, b)
-            return np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.floor_divide(a, b) if self.mode == "floor" else np.trunc(a / b)
-
-    def backward(self, grad):
-        a_shape, b_shape = self.inputs[0].shape, self.inputs[1].shape
-        return np.zeros(a_shape, grad.dtype), np.zeros(b_shape, grad.dtype)
-
-
-class Remainder(Function):
-    """out = a - floor(a / b) * b, the sign of b (Python's %); d/da = 1, d/db = -floor(a / b)."""
-
-    __slots__ = ("a", "b")
-
-    def forward(self, a, b):
-        if a.dtype.kind in "biu" and np.any(b == 0):
-            raise RuntimeError("ZeroDivisionError: integer remainder by zero; got a zero divisor")
-        self.a, self.b = a, b
-        try:
-            return np.remainder(a, b)
-        except ValueError:
-            raise broadcast_error(a, b) from None
-
-    def backward(self, grad):
-        a, b = self.a, self.b
-        ga = unbroadcast(grad, a.shape) if self.inputs[0].requires_grad else None
-        gb = unbroadcast(-grad * np.floor_divide(a, b), b.shape) if self.inputs[1].requires_grad else None
-        return ga, gb
-
-
 class Where(Function):
     """out = a where condition else b (condition is a constant bool array)."""
 
@@ -385,7 +319,9 @@ def div(a: Tensor, b, *, rounding_mode: str | None = None) -> Tensor:
             raise ValueError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
-        return DivRounded(rounding_mode)(*_both_tensors(a, b, "div"))
+        from .division import DivRounded, both_tensors
+
+        return DivRounded(rounding_mode)(*both_tensors(a, b, "div"))
     a, b, dtype = promote(a, b)
     if dtype.kind not in "fc":
         a, b = cast(a, float_result(dtype)), b if _is_scalar(b) else cast(b, float_result(dtype))
@@ -398,35 +334,6 @@ def rdiv(a: Tensor, b) -> Tensor:
     if dtype.kind not in "fc":
         a, b = cast(a, float_result(dtype)), b if _is_scalar(b) else cast(b, float_result(dtype))
     return RDivScalar(b)(a) if _is_scalar(b) else Div()(b, a)
-
-
-def _both_tensors(a: Tensor, b, name: str = ""):
-    a, b, dtype = promote(a, b)
-    if name:
-        _check_not_bool(name, dtype)
-    return a, (Tensor(np.asarray(b, dtype)) if _is_scalar(b) else b)
-
-
-def floor_divide(a: Tensor, b) -> Tensor:
-    """a // b, rounded toward minus infinity (torch >= 1.13); integer division by 0 raises."""
-    return FloorDivide()(*_both_tensors(a, b, "floor_divide"))
-
-
-def rfloor_divide(a: Tensor, b) -> Tensor:
-    """b // a."""
-    a, b = _both_tensors(a, b, "floor_divide")
-    return FloorDivide()(b, a)
-
-
-def remainder(a: Tensor, b) -> Tensor:
-    """a % b with the sign of b (Python's and torch's rule)."""
-    return Remainder()(*_both_tensors(a, b, "remainder"))
-
-
-def rremainder(a: Tensor, b) -> Tensor:
-    """b % a."""
-    a, b = _both_tensors(a, b, "remainder")
-    return Remainder()(b, a)
 
 
 def where(condition, input, other) -> Tensor:

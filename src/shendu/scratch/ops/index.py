@@ -99,6 +99,64 @@ def setitem(a: Tensor, index, value) -> None:
         ) from None
 
 
+def index_select(input: Tensor, dim: int, index) -> Tensor:
+    """The slices of `input` at the positions `index` (a 1-d int tensor) along `dim`.
+
+    Raises:
+        IndexError: `index` has more than 1 dim, or a position outside [0, size).
+    """
+    from .shape import normalize_dim
+
+    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector; got shape {idx.shape}")
+    axis = normalize_dim(dim, input.ndim)
+    size = input.shape[axis] if input.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError(f"index out of range in self: positions must lie in [0, {size - 1}]; got {idx.tolist()}")
+    if input.ndim == 0:  # torch gives the 0-d input back
+        return getitem(input, ())
+    return getitem(input, (slice(None),) * axis + (idx.reshape(-1),))
+
+
+def masked_select(input: Tensor, mask) -> Tensor:
+    """The elements of `input` where the bool `mask` holds (both broadcast), as a 1-d tensor."""
+    from .shape import expand
+
+    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    shape = np.broadcast_shapes(input.shape, mask.shape)
+    source = input if input.shape == shape else expand(input, shape)
+    return getitem(source, np.broadcast_to(mask, shape))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """Indices of the nonzero elements: an (N, ndim) int64 tensor, or a tuple of ndim 1-d ones."""
+    data = input.data
+    if as_tuple:
+        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
+    return Tensor(np.argwhere(data).astype(np.int64).reshape(-1, data.ndim))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The `length` slices of `input` from `start` along `dim` (a view)."""
+    from .shape import normalize_dim
+
+    axis = normalize_dim(dim, input.ndim)
+    size = input.shape[axis]
+    begin = start + size if start < 0 else start
+    if not 0 <= begin <= size or length < 0 or begin + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(input, (slice(None),) * axis + (slice(begin, begin + length),))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices of `input` along `dim`, each without that dim."""
+    from .shape import normalize_dim
+
+    axis = normalize_dim(dim, input.ndim)
+    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
+
+
 def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of `weight` (num_embeddings, dim) for integer `indices` (*) -> (*, dim).
 

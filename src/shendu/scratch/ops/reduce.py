@@ -221,6 +221,64 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return LogSumExp(normalize_dims(dim, input.ndim), keepdim)(input)
 
 
+class NormP(Function):
+    """out = (sum |a|^p)^(1/p) over `axes` for a finite p > 0, with torch's gradient
+    (linalg_vector_norm_backward): a |a|^(p-2) (sign(a) |a|^(p-1) for p < 2, 0 at a == 0 for
+    p < 1) times grad / out^(p-1), and 0 where out is 0 (so the norm of zeros has gradient 0)."""
+
+    __slots__ = ("p", "axes", "keepdim", "a", "out")
+
+    def __init__(self, p: float, axes=None, keepdim: bool = False):
+        self.p, self.axes, self.keepdim = p, axes, keepdim
+
+    def forward(self, a):
+        self.a, p = a, self.p
+        with np.errstate(over="ignore"):
+            if p == 2:
+                self.out = np.sqrt(np.sum(a * a, axis=self.axes, keepdims=True))
+            else:
+                self.out = np.sum(np.abs(a) ** p, axis=self.axes, keepdims=True) ** (1.0 / p)
+        if self.keepdim:
+            return self.out
+        return np.reshape(self.out, () if self.axes is None else tuple(
+            n for i, n in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, grad):
+        a, p, zero = self.a, self.p, np.zeros((), grad.dtype)
+        grad = np.reshape(grad, self.out.shape)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if p >= 2:
+                scaled = a if p == 2 else a * np.abs(a) ** (p - 2)
+            else:
+                scaled = np.sign(a) * np.abs(a) ** (p - 1)
+                if p < 1:
+                    scaled = np.where(a == 0, zero, scaled)
+            scale = grad / (self.out if p == 2 else self.out ** (p - 1))
+            if p >= 1:
+                scale = np.where(self.out == 0, zero, scale)
+        return (scaled * scale,)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (all when None): "fro" (= 2), any finite p > 0, inf or -inf
+    (the largest / smallest |x|). Gradients are torch's, 0 for the norm of zeros.
+
+    Raises:
+        RuntimeError: an integer input, or p <= 0.
+    """
+    from .extremes import amax, amin
+    from .unary import abs as _abs
+
+    _require_float(input, "norm")
+    axes = normalize_dims(dim, input.ndim)
+    if p in (math.inf, -math.inf):
+        return (amax if p > 0 else amin)(_abs(input), () if axes is None else axes, keepdim)
+    p = 2.0 if p == "fro" else float(p)
+    if not p > 0:
+        raise RuntimeError(f"norm: only p > 0, 'fro', inf and -inf are supported here; got p={p}")
+    return NormP(p, axes, keepdim)(input)
+
+
 def _logical(ufunc, input: Tensor, dim, keepdim: bool) -> Tensor:
     if isinstance(dim, (tuple, list)) and not dim:  # torch: any/all over no dims reduce nothing
         out = input.data != 0
