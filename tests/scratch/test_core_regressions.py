@@ -228,3 +228,8 @@ def test_bool_subtraction_and_negation_raise_like_torch():
             fn(torch)
         with pytest.raises(NotImplementedError, match="bool"):
             fn(st)
+
+
+def test_tensor_of_a_list_of_tensors():
+    for fn in (lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]), lambda m: m.tensor([[m.tensor(1), 2]])):
+        assert_same(fn(st), fn(torch))

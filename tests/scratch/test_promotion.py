@@ -178,3 +178,11 @@ def test_factory_dtypes_match_torch(name, args):
     got = getattr(st, name)(*args)
     assert got.dtype == expected.dtype and got.shape == expected.shape
     np.testing.assert_array_equal(got.numpy(), expected)
+
+
+@pytest.mark.parametrize("name", ["cat", "stack"])
+def test_cat_and_stack_promote_like_torch(name):
+    rng = np.random.default_rng(6)
+    for da, db in itertools.product(CORE, repeat=2):
+        a, b = make_operand(rng, "dim", da, (2,)), make_operand(rng, "dim", db, (2,))
+        compare(lambda m, x, y: getattr(m, name)([x, y]), a, b, what=f"{name}({da}, {db})")

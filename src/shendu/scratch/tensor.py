@@ -40,12 +40,22 @@ class Function:
         return out
 
 
+def _unwrap_nested(data):
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(d) for d in data]
+    return data
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data, dtype=dtype)
     array = np.asarray(data, dtype=dtype)
+    if array.dtype == object:  # a list holding tensors (torch.tensor([t0, t1]))
+        array = np.asarray(_unwrap_nested(data), dtype=dtype)
     if dtype is None and array.dtype == np.float64:
         array = array.astype(np.float32)  # Python floats become float32, torch's default dtype
     return array

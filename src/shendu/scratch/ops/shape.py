@@ -188,20 +188,34 @@ def expand(a: Tensor, sizes) -> Tensor:
     return Expand(shape)(a)
 
 
+def _common_dtype(tensors: tuple) -> tuple:
+    # torch's cat and stack promote their inputs to one dtype (int64 + float32 -> float32).
+    first = tensors[0].dtype
+    if all(t.dtype == first for t in tensors):
+        return tensors
+    from .promotion import promote_types
+    from .unary import Cast
+
+    dtype = first
+    for t in tensors[1:]:
+        dtype = promote_types(dtype, t.dtype)
+    return tuple(t if t.dtype == dtype else Cast(dtype)(t) for t in tensors)
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
-    """Concatenate along an existing dim."""
+    """Concatenate along an existing dim (mixed dtypes promote, as in torch)."""
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    return Cat(normalize_dim(dim, tensors[0].ndim))(*tensors)
+    return Cat(normalize_dim(dim, tensors[0].ndim))(*_common_dtype(tensors))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
-    """Stack same-shaped tensors along a new dim."""
+    """Stack same-shaped tensors along a new dim (mixed dtypes promote, as in torch)."""
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    return Stack(normalize_dim(dim, tensors[0].ndim, extra=1))(*tensors)
+    return Stack(normalize_dim(dim, tensors[0].ndim, extra=1))(*_common_dtype(tensors))
 
 
 def split(a: Tensor, split_size, dim: int = 0) -> tuple:
