@@ -233,3 +233,9 @@ def test_bool_subtraction_and_negation_raise_like_torch():
 def test_tensor_of_a_list_of_tensors():
     for fn in (lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]), lambda m: m.tensor([[m.tensor(1), 2]])):
         assert_same(fn(st), fn(torch))
+
+
+def test_integer_numbers_wrap_into_narrow_integer_tensors_like_torch():
+    for fn in (lambda m: m.tensor([1], dtype=m.uint8) + (-1), lambda m: m.tensor([1], dtype=m.int32) + 2**40,
+               lambda m: m.tensor([1], dtype=m.uint8) * 300, lambda m: m.tensor([200], dtype=m.uint8) - 3):
+        assert_same(fn(st), fn(torch))

@@ -63,6 +63,16 @@ def cast(t: Tensor, dtype: np.dtype) -> Tensor:
     return t if t.data.dtype == dtype else Cast(dtype)(t)
 
 
+def _wrap_int(b, dtype: np.dtype):
+    # torch casts an integer number to a narrower integer tensor's dtype, wrapping around
+    # (uint8 + -1 adds 255); numpy would refuse. int64 and floats take any Python int.
+    if dtype.kind in "iu" and dtype.itemsize < 8 and b.__class__ is int:
+        info = np.iinfo(dtype)
+        if not info.min <= b <= info.max:
+            return int(np.array(b).astype(dtype))
+    return b
+
+
 def promote(a: Tensor, b):
     """(a, b, dtype) with both operands in torch's result dtype; a number `b` stays a number."""
     dtype = a.data.dtype
@@ -74,11 +84,11 @@ def promote(a: Tensor, b):
         if dtype.kind == "f":
             return a, b, dtype
     elif kind is int and dtype.kind in "fiu":
-        return a, b, dtype
+        return a, _wrap_int(b, dtype), dtype
     if _is_scalar(b):
         b = _scalar(b)
         dtype = result_type(a, b)
-        return cast(a, dtype), b, dtype
+        return cast(a, dtype), _wrap_int(b, dtype), dtype
     b = as_tensor(b)
     if b.data.dtype == dtype:
         return a, b, dtype
