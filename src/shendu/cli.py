@@ -243,8 +243,13 @@ def _is_first_process() -> bool:
 
 
 def _print_result(metrics: dict[str, Any], run_path: Path, headline: Callable[[dict[str, Any]], str]) -> None:
+    from shendu.predict.baselines import baseline_sentence
+
     if metrics:
         console.print(headline(metrics))
+    sentence = baseline_sentence(metrics)
+    if sentence:
+        console.print(sentence, highlight=False)
     target = metrics.get("target")
     if target:
         verdict = "[green]met[/]" if target["met"] else "[red]not met[/]"

@@ -262,7 +262,7 @@ def text_bundle(splits: TextSplits, tokenizer_kind: str = "word", vocab_size: in
     datasets = {}
     for name, (texts, labels) in (("train", (train_texts, train_labels)), ("val", splits.val), ("test", splits.test)):
         datasets[name] = TokenizedTextDataset(encode(tokenizer, texts, max_length, special, head), labels,
-                                              texts=texts if name == "train" else None)  # a distillation teacher reads them
+                                              texts=texts)  # a distillation teacher and the TF-IDF baseline read them
     digest = hashlib.sha256()
     for texts, labels in (splits.train, splits.val, splits.test):
         digest.update("\x1e".join(texts).encode("utf-8"))

@@ -26,6 +26,7 @@ from torch import nn
 from shendu.data.base import TestSource, dataset_checksum
 from shendu.data.specs import InputSpec, input_spec_from_dict
 from shendu.errors import InputError, RunFolderError
+from shendu.predict.baselines import rescore_baselines
 from shendu.predict.formats import FORMATS, open_model
 from shendu.predict.kinds import TaskKind, get_task_kind
 from shendu.predict.kinds.base import Result
@@ -231,7 +232,7 @@ class Predictor:
     def evaluate(self, progress: Callable[[int, int], Any] | None = None) -> Evaluation:
         """Rebuild the test split from model.json's ``test_data`` with the run's own preprocessing
         (nothing is trained), check it against env.json's checksum, and test the model on it
-        with the same function training used."""
+        with the same function training used; a classifier's stored baselines are re-scored on it."""
         if self.spec.test_data is None:
             raise RunFolderError(f"{self.run.file(MODEL)} has no `test_data` (the run was made before shendu "
                                  "recorded how to rebuild its test split); train it again to evaluate it.")
@@ -243,6 +244,7 @@ class Predictor:
             log.warning("the test split of %s differs from the one it was tested on (SHA-256 %s..., env.json "
                         "says %s...)", self.run.path, checksum[:12], str(expected)[:12])
         evaluation = self.kind.evaluate(self.model, test, self.labels, self.spec.input, progress=progress)
+        evaluation.update(rescore_baselines(self.run.path, evaluation.get("targets"), checksum))  # never refitted
         saved = self.run.read_json(METRICS) if self.run.file(METRICS).is_file() else {}
         return Evaluation(metrics={k: v for k, v in evaluation.items() if k.startswith("test_")}, saved=saved,
                           test_sha256=checksum, expected_sha256=expected,

@@ -78,6 +78,11 @@ class TrainConfig:
         on_nonfinite: what a NaN or infinite loss or gradient does: ``stop`` the run at that
             step with a message naming it (nothing non-finite is ever written as weights), or
             ``skip`` the step (no update) and count it in the report.
+        baseline: classifiers: after training, fit the majority class and a cheap linear
+            baseline (logistic regression on pixels or features, TF-IDF + logistic regression on
+            texts) on the same splits and report the model beside them (shendu.train.baselines);
+            ``false`` skips them (seconds on the shipped samples, about a minute on IMDB).
+            Forecasters always compare with persistence and SARIMA.
     """
 
     epochs: int = 10
@@ -101,6 +106,7 @@ class TrainConfig:
     freeze_epochs: int = 0
     precision: str = "32-true"
     on_nonfinite: str = "stop"
+    baseline: bool = True
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""

@@ -3,20 +3,26 @@
 Test metrics are computed by the task kind's evaluation (:mod:`shendu.predict.kinds`) on the torch
 model holding the final weights: the same function and model `shendu evaluate` rebuilds from the run
 folder (model.json's ``test_data`` rebuilds the test split), so metrics.json is reproduced exactly.
+A classifier's baselines (:mod:`shendu.train.baselines`) are fitted here, on the same splits, and
+scored on the same test labels.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
+from shendu.data.base import dataset_checksum
 from shendu.models import factory_path
 from shendu.plots import plot_curves
+from shendu.predict.baselines import BASELINES_FILE
 from shendu.predict.predictor import ModelSpec
 from shendu.runfolder import CURVES, METRICS, MODEL, REPORT, RunFolder
+from shendu.train.baselines import scored, task_baselines
 from shendu.train.report import render_report
 from shendu.train.task import TrainingTask
 
@@ -48,7 +54,8 @@ class FitResult:
 def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: list[dict[str, Any]],
                env: dict[str, Any], weights_epoch: int, wall_seconds: float,
                extra_metrics: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Test ``model``, then write model.safetensors, model.json, metrics.json, curves, report.
+    """Test ``model`` (and a classifier's baselines), then write model.safetensors, model.json,
+    baselines.json, metrics.json, curves, report.
 
     metrics.json is written after the weights: a run folder with metrics.json is complete.
     """
@@ -68,6 +75,14 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
         "train_examples_per_second": round(len(task.data.train) * len(epoch_seconds) / max(total, 1e-9), 1),  # type: ignore[arg-type]
     })
     metrics.update(extra_metrics or {})
+    notes = []
+    started = time.perf_counter()
+    baselines = task_baselines(task)
+    if baselines is not None:
+        test_sha256 = (env.get("data") or {}).get("test_sha256") or dataset_checksum(task.data.test)
+        document, baseline_metrics = scored(baselines, task.data.labels, evaluation["targets"], test_sha256)
+        metrics.update({**baseline_metrics, "baseline_seconds": round(time.perf_counter() - started, 3)})
+        notes.append(baselines.note(task.data.labels))
     if task.target is not None:
         metrics["target"] = task.target.to_dict(metrics)
     num_parameters = sum(p.numel() for p in model.parameters())
@@ -79,10 +94,12 @@ def finish_run(task: TrainingTask, run: RunFolder, model: nn.Module, history: li
         input=spec, weights_sha256=sha, num_parameters=num_parameters, test_data=task.data.test_source,
         variant=task.variant,
     ).to_dict())
+    if baselines is not None:
+        run.write_json(BASELINES_FILE, document)
     run.write_json(METRICS, metrics)
     plot_curves(history, run.file(CURVES), title=f"{task.recipe}: {task.title}", metric=task.train_kind.curve)
     pictures = kind.pictures(task.data.test, evaluation, task.data.labels, spec, run.path)
-    run.write_text(REPORT, render_report(task, metrics, history, env, num_parameters, pictures))
+    run.write_text(REPORT, render_report(task, metrics, history, env, num_parameters, pictures, notes))
     log.info("run %s: %s", run.path, {k: v for k, v in metrics.items() if k.startswith("test_") and isinstance(v, float)})
     return metrics
 

@@ -9,7 +9,11 @@ from shendu.train.task import TrainingTask
 
 
 def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dict[str, Any]],
-                  env: dict[str, Any], num_parameters: int, pictures: list[str] | tuple[str, ...] = ()) -> str:
+                  env: dict[str, Any], num_parameters: int, pictures: list[str] | tuple[str, ...] = (),
+                  notes: list[str] | tuple[str, ...] = ()) -> str:
+    """The report's markdown. The result table's rows come from the task kind (a classifier's
+    include its baselines and the sentence saying whether the model beats them); ``notes`` are
+    added to the recipe's own (how the baselines were made)."""
     lines = [
         f"# {task.title}",
         "",
@@ -52,8 +56,8 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
               "| " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in history:
         lines.append("| " + " | ".join(_cell(row.get(k)) for k in columns) + " |")
-    if task.notes:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in task.notes]
+    if task.notes or notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in (*task.notes, *notes)]
     packages = env.get("packages", {})
     cpu = f"{describe_cpu(env['cpu'])}, " if isinstance(env.get("cpu"), dict) else ""
     lines += [

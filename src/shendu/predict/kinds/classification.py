@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from shendu.data.specs import ImageSpec, InputSpec
 from shendu.errors import InputError, RunFolderError
+from shendu.predict.baselines import baseline_rows
 from shendu.predict.kinds.base import (
     ClassScores,
     Progress,
@@ -132,7 +133,7 @@ class ClassifierKind(TaskKind):
         rows = [("test accuracy", f"{acc:.4f} ({acc * 100:.2f}%)"), ("test loss", f"{metrics['test_loss']:.4f}")]
         if "scratch_test_acc" in metrics:
             rows.append(("test accuracy computed by the scratch engine", f"{metrics['scratch_test_acc']:.4f}"))
-        return rows + [("test examples", str(metrics["test_samples"]))]
+        return rows + baseline_rows(metrics) + [("test examples", str(metrics["test_samples"]))]
 
     def headline(self, metrics: dict[str, Any]) -> str:
         return f"test accuracy: [bold]{metrics['test_acc'] * 100:.2f}%[/] on {metrics['test_samples']:,} {self.test_noun}"

@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from shendu.data.specs import InputSpec, MultimodalSpec
 from shendu.errors import InputError
+from shendu.predict.baselines import baseline_rows
 from shendu.predict.kinds.base import (
     check_top_k,
     decoded,
@@ -106,6 +107,7 @@ class MultimodalClassification(ClassifierKind):
             ("test accuracy: image-only model", f"{image:.4f} ({image * 100:.2f}%)"),
             ("test accuracy: text-only model", f"{text:.4f} ({text * 100:.2f}%)"),
             ("fused minus the better single modality", f"{metrics['test_fusion_gain'] * 100:+.2f} points"),
+            *baseline_rows(metrics),
             ("test pairs", str(metrics["test_samples"])),
         ]
 
