@@ -172,8 +172,9 @@ def det_run(tmp_path_factory) -> Path:
 def attention_run(tmp_path_factory) -> Path:
     """An imdb-lstm-attention run (8 epochs on 1,500 reviews), trained once per test session."""
     out = tmp_path_factory.mktemp("text")
-    result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL, "--out", str(out),
-                     "--no-progress")
+    # no baselines: TF-IDF of 1,800 reviews takes ~4 s (the text recipes' tests exercise them)
+    result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL, "--set", "baseline=false",
+                     "--out", str(out), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = out.iterdir()
     return run
