@@ -353,8 +353,13 @@ def info_rows(config: dict[str, Any], model: dict[str, Any], metrics: dict[str, 
               complete: bool) -> list[tuple[str, str]]:
     """The rows `shendu info` shows, from the run folder's JSON files as they are: a hand-edited
     value of another type is shown as it is, never a reason to fail (`shendu.load` checks them)."""
-    rows = [("recipe", _cell(config.get("recipe"))), ("engine", _cell(config.get("engine"))),
-            ("status", "complete" if complete else "incomplete (resume with --resume)")]
+    if "experiment" in config:  # a `shendu lab` run: no weights; metrics.json, written last, completes it
+        rows = [("experiment", _cell(config.get("experiment"))), ("engine", _cell(config.get("engine"))),
+                ("status", "complete" if metrics else "incomplete (no metrics.json: run the command again)"),
+                ("command", _cell(config.get("command")))]
+    else:
+        rows = [("recipe", _cell(config.get("recipe"))), ("engine", _cell(config.get("engine"))),
+                ("status", "complete" if complete else "incomplete (resume with --resume)")]
     settings = config.get("config")
     if isinstance(settings, dict):
         rows += [(f"config.{key}", _cell(value)) for key, value in settings.items()]
