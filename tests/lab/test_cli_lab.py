@@ -14,7 +14,7 @@ from tests.conftest import run_cli
 from tests.lab.conftest import metrics_of
 from tests.test_cli import assert_clear_error
 
-EXPERIMENTS = ("backprop", "basics", "activations", "optimizers")
+EXPERIMENTS = ("backprop", "basics", "activations", "optimizers", "rnn-vs-lstm")
 
 
 def test_list_names_every_experiment_with_its_engines():

@@ -19,6 +19,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("optimizers", "shendu.lab.optimizers",
                "SGD, momentum (two forms), RMSProp, Adam, AdamW: same model, data and start; Rosenbrock and "
                "a saddle"),
+    Experiment("rnn-vs-lstm", "shendu.lab.rnn_vs_lstm",
+               "vanilla RNN, LSTM and GRU recalling a symbol across a growing distance; the gradient through time"),
 )}
 
 
