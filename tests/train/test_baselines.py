@@ -166,6 +166,27 @@ def test_large_images_are_area_averaged_to_32_pixels_a_side():
                                (small / 255.0).reshape(5, -1), atol=1e-7)
 
 
+def test_a_large_training_split_is_capped_to_a_fixed_random_subset(monkeypatch):
+    """Past the cap the linear baseline fits a fixed random subset (the same one every run), and
+    the note says so; the majority class still counts every training label."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import shendu.train.baselines as baselines
+
+    monkeypatch.setattr(baselines, "MAX_TRAIN_EXAMPLES", 300)
+    bundle, ref = _digits_reference()
+    fitted = fit_baselines(bundle.train, bundle.val, bundle.test, 10, "image")
+    assert fitted.linear.train_examples == 300 and fitted.train_examples == 1257
+    assert "a random 300 of the 1,257" in fitted.note(bundle.labels)
+    keep = np.sort(np.random.default_rng(0).permutation(1257)[:300])
+    (x_train, y_train), (x_val, y_val), (x_test, _) = ref["train"], ref["val"], ref["test"]
+    best = max((make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=200)).fit(x_train[keep], y_train[keep])
+                for c in PIXEL_C_GRID), key=lambda p: p.score(x_val, y_val))
+    np.testing.assert_array_equal(fitted.linear.predictions, best.predict(x_test))
+
+
 def test_a_linear_baseline_that_cannot_fit_is_left_out_with_the_reason():
     one_class = ArrayDataset(np.random.default_rng(0).normal(size=(6, 3)), np.full(6, 2))
     fitted = fit_baselines(one_class, one_class, one_class, 3, "vector")

@@ -134,8 +134,8 @@ def text_logistic(train: Split, val: Split, test: Split, grid: Sequence[float] =
 
 def array_logistic(train: Split, val: Split, test: Split, grid: Sequence[float] = PIXEL_C_GRID,
                    inputs: str = "standardised features") -> LinearFit:
-    """Standardised logistic regression on ``(array (N, D), labels)`` splits; ``C`` chosen on
-    ``val``. At most :data:`MAX_TRAIN_EXAMPLES` training examples, drawn with a fixed seed.
+    """Standardised logistic regression on ``(array (N, D), labels)`` splits (the scaler fitted
+    on ``train``); ``C`` chosen on ``val``.
 
     Raises:
         ValueError: the training labels hold one class.
@@ -143,30 +143,32 @@ def array_logistic(train: Split, val: Split, test: Split, grid: Sequence[float] 
     from sklearn.preprocessing import StandardScaler
 
     started = time.perf_counter()
-    x_train, y_train = train
-    if len(y_train) > MAX_TRAIN_EXAMPLES:
-        keep = np.sort(np.random.default_rng(SEED).permutation(len(y_train))[:MAX_TRAIN_EXAMPLES])
-        x_train, y_train = x_train[keep], y_train[keep]
+    (x_train, y_train), (x_val, y_val) = train, val
     scaler = StandardScaler().fit(x_train)
-    model = choose_logistic((scaler.transform(x_train), y_train), (scaler.transform(val[0]), val[1]), grid, max_iter=200)
+    model = choose_logistic((scaler.transform(x_train), y_train), (scaler.transform(x_val), y_val), grid, max_iter=200)
     predictions = model.predict(scaler.transform(test[0]))
     return LinearFit(predictions, float(model.C), tuple(grid), len(y_train), x_train.shape[1], inputs,
                      time.perf_counter() - started)
 
 
-def pixels(dataset: ArrayImageDataset) -> np.ndarray:
-    """Every image as one row of pixels in [0, 1], before any transform (no augmentation, no
-    normalisation: the baseline standardises): ``(N, C * H * W)``, images larger than
-    :data:`MAX_PIXEL_SIDE` a side area-averaged down to it."""
-    images = dataset.images  # (N, C, H, W)
+def pixels(dataset: ArrayImageDataset, rows: np.ndarray | None = None) -> np.ndarray:
+    """The images (``rows`` of them, or all) as rows of pixels in [0, 1], before any transform
+    (no augmentation, no normalisation: the baseline standardises): ``(N, C * H * W)``, images
+    larger than :data:`MAX_PIXEL_SIDE` a side area-averaged down to it."""
+    images = dataset.images if rows is None else dataset.images[torch.from_numpy(rows)]  # (N, C, H, W)
     side = (min(images.shape[2], MAX_PIXEL_SIDE), min(images.shape[3], MAX_PIXEL_SIDE))
-    rows = []
+    out = []
     for start in range(0, len(images), 1024):
         chunk = images[start:start + 1024].float() * dataset.scale
         if side != tuple(images.shape[2:]):
             chunk = torch.nn.functional.adaptive_avg_pool2d(chunk, side)
-        rows.append(chunk.reshape(len(chunk), -1).numpy())  # (n, C, h, w) -> (n, C * h * w)
-    return np.concatenate(rows) if rows else np.zeros((0, images.shape[1] * side[0] * side[1]), np.float32)
+        out.append(chunk.reshape(len(chunk), -1).numpy())  # (n, C, h, w) -> (n, C * h * w)
+    return np.concatenate(out) if out else np.zeros((0, images.shape[1] * side[0] * side[1]), np.float32)
+
+
+def subset(size: int, cap: int) -> np.ndarray | None:
+    """A fixed random ``cap`` of ``size`` indices, in order; ``None`` when all fit."""
+    return None if size <= cap else np.sort(np.random.default_rng(SEED).permutation(size)[:cap])
 
 
 def labels_of(dataset: Dataset) -> np.ndarray:
@@ -177,15 +179,17 @@ def labels_of(dataset: Dataset) -> np.ndarray:
     return np.asarray([int(dataset[i][1]) for i in range(len(dataset))], dtype=np.int64)  # type: ignore[arg-type]
 
 
-def _linear_inputs(dataset: Dataset) -> tuple[str, Any] | None:
-    """``(what, inputs)`` a linear baseline reads from a split, or ``None`` if none fits."""
+def _linear_inputs(dataset: Dataset, rows: np.ndarray | None = None) -> tuple[str, Any] | None:
+    """``(what, inputs)`` a linear baseline reads from a split (``rows`` of it, or all), or
+    ``None`` if none fits."""
     if isinstance(dataset, ArrayImageDataset):
-        return "pixels", pixels(dataset)
+        return "pixels", pixels(dataset, rows)
     if isinstance(dataset, ArrayDataset):
-        return "features", dataset.features.numpy()
+        features = dataset.features.numpy()
+        return "features", features if rows is None else features[rows]
     texts = getattr(dataset, "texts", None)
     if isinstance(texts, list) and all(isinstance(t, str) for t in texts):
-        return "texts", texts
+        return "texts", texts if rows is None else [texts[i] for i in rows]
     return None
 
 
@@ -241,21 +245,18 @@ def fit_baselines(train: Dataset, val: Dataset, test: Dataset, num_classes: int,
     majority = majority_class(train_labels, num_classes)
     count = int((train_labels == majority).sum())
     name = LINEAR_NAMES.get(input_kind, "logistic regression")
-    parts = [_linear_inputs(split) for split in (train, val, test)]
+    is_text = isinstance(getattr(train, "texts", None), list)
+    rows = subset(len(train_labels), MAX_TRAIN_TEXTS if is_text else MAX_TRAIN_EXAMPLES)
+    parts = [_linear_inputs(train, rows), _linear_inputs(val), _linear_inputs(test)]
     if any(part is None for part in parts):
         return Baselines(majority, count, len(train_labels), None, None,
                          f"the splits of these {input_kind} inputs hold nothing a linear model reads (pixels, "
                          "feature vectors or raw texts)")
     (kind, x_train), (_, x_val), (_, x_test) = parts  # type: ignore[misc]
-    splits = ((x_train, train_labels), (x_val, labels_of(val)), (x_test, labels_of(test)))
+    y_train = train_labels if rows is None else train_labels[rows]
+    splits = ((x_train, y_train), (x_val, labels_of(val)), (x_test, labels_of(test)))
     try:
-        if kind == "texts":
-            if len(x_train) > MAX_TRAIN_TEXTS:
-                keep = np.sort(np.random.default_rng(SEED).permutation(len(x_train))[:MAX_TRAIN_TEXTS])
-                splits = (([x_train[i] for i in keep], train_labels[keep]), *splits[1:])
-            linear = text_logistic(*splits)
-        else:
-            linear = array_logistic(*splits, inputs=f"standardised {kind}")
+        linear = text_logistic(*splits) if kind == "texts" else array_logistic(*splits, inputs=f"standardised {kind}")
     except ValueError as exc:  # e.g. one class in training, an empty vocabulary
         log.warning("the %s baseline could not be fitted (%s); the report gives the majority class only", name, exc)
         return Baselines(majority, count, len(train_labels), None, None, f"it could not be fitted ({exc})")
