@@ -175,7 +175,8 @@ def test_a_large_training_split_is_capped_to_a_fixed_random_subset(monkeypatch):
 
     import shendu.train.baselines as baselines
 
-    monkeypatch.setattr(baselines, "MAX_TRAIN_EXAMPLES", 300)
+    monkeypatch.setattr(baselines, "MAX_TRAIN_VALUES", 300 * 64)  # 300 digits of 64 pixels
+    monkeypatch.setattr(baselines, "MIN_TRAIN_EXAMPLES", 10)
     bundle, ref = _digits_reference()
     fitted = fit_baselines(bundle.train, bundle.val, bundle.test, 10, "image")
     assert fitted.linear.train_examples == 300 and fitted.train_examples == 1257
