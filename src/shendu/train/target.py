@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+# metrics arrive as float32 (torchmetrics): 978/1000 is 0.97799998..., which must meet ">= 0.978"
+_FLOAT32_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -20,9 +24,14 @@ class Target:
             raise ValueError("a Target has exactly one of minimum and maximum")
 
     def met(self, metrics: dict[str, Any]) -> bool:
-        if self.maximum is not None:
-            return float(metrics.get(self.metric, float("inf"))) <= self.maximum
-        return float(metrics.get(self.metric, float("-inf"))) >= self.minimum  # type: ignore[operator]
+        """Whether the metric reaches the bound; a value equal to it up to float32 rounding does."""
+        bound = self.maximum if self.maximum is not None else self.minimum
+        value = float(metrics.get(self.metric, float("nan")))
+        if math.isnan(value):
+            return False
+        if math.isclose(value, bound, rel_tol=_FLOAT32_TOLERANCE, abs_tol=1e-12):  # type: ignore[arg-type]
+            return True
+        return value <= bound if self.maximum is not None else value >= bound  # type: ignore[operator]
 
     def describe(self) -> str:
         return f"{self.metric} <= {self.maximum:g}" if self.maximum is not None else f"{self.metric} >= {self.minimum:g}"
