@@ -14,7 +14,8 @@ from tests.conftest import run_cli
 from tests.lab.conftest import metrics_of
 from tests.test_cli import assert_clear_error
 
-EXPERIMENTS = ("backprop", "basics", "activations", "optimizers", "rnn-vs-lstm")
+EXPERIMENTS = ("backprop", "basics", "activations", "optimizers", "rnn-vs-lstm", "regularization",
+               "init-and-depth", "lr-schedules", "batch-size", "engines")
 
 
 def test_list_names_every_experiment_with_its_engines():

@@ -21,6 +21,17 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "a saddle"),
     Experiment("rnn-vs-lstm", "shendu.lab.rnn_vs_lstm",
                "vanilla RNN, LSTM and GRU recalling a symbol across a growing distance; the gradient through time"),
+    Experiment("regularization", "shendu.lab.regularization",
+               "none, L1, L2, dropout, batch norm, augmentation, early stopping on 300 digits: the train-vs-test gap"),
+    Experiment("init-and-depth", "shendu.lab.init_and_depth",
+               "vanishing and exploding gradients by depth and initialisation; residual connections and batch norm"),
+    Experiment("lr-schedules", "shendu.lab.lr_schedules",
+               "constant, step, cosine, one-cycle and reduce-on-plateau learning rates on one model"),
+    Experiment("batch-size", "shendu.lab.batch_size",
+               "full batch, mini-batch and one-sample SGD: the loss per epoch, per update and per second"),
+    Experiment("engines", "shendu.lab.engines_compare",
+               "the same network trained by shendu.scratch and torch from the same start: weight drift, speed",
+               engines=("torch",)),
 )}
 
 

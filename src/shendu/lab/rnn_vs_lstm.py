@@ -15,10 +15,11 @@ from shendu.lab.stats import count_text, fmt, pct
 
 TITLE = "RNN, LSTM and GRU: remembering across a growing distance"
 QUESTION = (
-    "Source 000 says a vanilla RNN forgets: its gradient through time shrinks by a factor per step, so it cannot "
-    "learn long dependencies, and the LSTM's gated cell (and the GRU's) fixes that; source 001 asks to compare RNN "
-    "with LSTM on long dependencies. This experiment gives each network (`shendu.models.sequence`, one recurrent "
-    "layer read at its last step, then a Linear) a recall task: the first step shows one of a few symbols with a "
+    "Source 001 says a vanilla RNN suffers from vanishing gradients and struggles with long-term dependencies, "
+    "which the LSTM's memory cell and gates (input, forget, output) solve, and asks to analyse why the gradient "
+    "vanishes and to compare RNN with LSTM; source 000 builds both with `nn.RNN` and `nn.LSTM`. This experiment "
+    "gives each network (`shendu.models.sequence`, one recurrent layer read at its last step, then a Linear) a "
+    "recall task: the first step shows one of a few symbols with a "
     "marker, every later step a random distractor symbol, and after the last step the network must name the first "
     "symbol. The distance (the sequence length) is swept; each network trains from the same seeded start on the "
     "same batches for a fixed budget of steps (stopping early once solved), and is tested on held-out sequences. "
@@ -26,8 +27,8 @@ QUESTION = (
     "the first, at initialisation and after training. The gated cells start with chrono initialisation (Tallec "
     "& Ollivier, 2018: the LSTM's forget-gate bias log(u), u ~ U(1, T_max - 1), its input-gate bias the "
     "opposite, so each unit starts out keeping its memory for up to T_max steps; the GRU's update gate the same "
-    "way, by analogy): with torch's default biases (`gate_init = \"torch\"`) they, too, learn long distances "
-    "only after many more steps than this budget."
+    "way, by analogy). With torch's default biases (the setting `gate_init = \"torch\"`) they learn long "
+    "distances much more slowly."
 )
 CELLS = ("rnn", "lstm", "gru")
 NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -52,7 +53,7 @@ class Settings:
     curve_every: int = 5
 
 
-QUICK = Settings(lengths=[3, 8], hidden_size=8, max_steps=15, window=5, test_size=100)
+QUICK = Settings(lengths=[3, 8], hidden_size=8, max_steps=10, window=5, test_size=50)
 
 
 # -- the task ---------------------------------------------------------------------------------------
