@@ -23,9 +23,9 @@ QUESTION = (
     "This experiment trains one network on the 8x8 digits with plain SGD (no momentum) in each form, from the same "
     "initial weights, for the same number of epochs (passes over the data), and measures the training loss on the "
     "whole training set per epoch, per update (at updates 1, 2, 4, 8, ...) and per second of training (the clock "
-    "stops while the loss is measured), and the held-out accuracy. Each form gets its own learning rate, roughly "
-    "the largest that stays stable for it (a full-batch gradient is exact, so it can take a larger step than the "
-    "noisy gradient of one sample)."
+    "stops while the loss is measured), and the held-out accuracy. Each form gets its own learning rate (in the "
+    "settings below): a full-batch gradient is exact, so it can take a larger step than the noisy gradient of one "
+    "sample."
 )
 FORMS = ("full", "mini", "single")
 NAMES = {"full": "full batch", "mini": "mini-batch", "single": "one sample"}
