@@ -342,7 +342,7 @@ def info(run: Annotated[Path, typer.Argument(help="A run folder made by `shendu 
     table.add_column("key", style="bold")
     table.add_column("value")
     for key, value in info_rows(config, model, metrics, env, folder.is_complete):
-        incomplete = key == "status" and not folder.is_complete
+        incomplete = key == "status" and str(value).startswith("incomplete")  # a lab run is complete without weights
         table.add_row(safe_text(key), f"[yellow]{safe_text(value)}[/]" if incomplete else safe_text(value))
     table.add_row("files", safe_text(", ".join(sorted(p.name for p in folder.path.iterdir()
                                                       if not p.name.startswith(".")))))
