@@ -12,7 +12,9 @@ from typing import Any
 
 from torch import nn
 
+from shendu.data.base import dataset_checksum
 from shendu.errors import RunFolderError, ShenduError
+from shendu.predict.baselines import rescore_baselines
 from shendu.predict.predictor import ModelSpec, Predictor
 from shendu.runfolder import CONFIG, METRICS, MODEL, REPORT, WEIGHTS, RunFolder
 
@@ -75,6 +77,8 @@ def write_variant(parent: Predictor, variant: VariantRun, path: Path) -> tuple[R
                              "on the same split. Train the parent again with this shendu first.")
     test = parent.spec.test_data.build(parent.spec.input, parent.run.path)
     evaluation = parent.kind.evaluate(variant.model, test, parent.labels, parent.spec.input)
+    # the parent's baselines (baselines.json travels with the variant), re-scored as evaluate does
+    evaluation.update(rescore_baselines(parent.run.path, evaluation.get("targets"), dataset_checksum(test)))
     metrics = {k: v for k, v in evaluation.items() if k.startswith("test_")}
     metrics.update(variant.extra_metrics)
     path.parent.mkdir(parents=True, exist_ok=True)
