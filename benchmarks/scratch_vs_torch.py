@@ -11,7 +11,7 @@ Three workloads, each trained by both engines from the same weights on the same 
   steps per second. Target: scratch / torch >= 2.0 (tiny models are all Python overhead).
 * imdb-lstm's model (shendu.scratch.zoo.lstm_classifier vs shendu.models.text.lstm_classifier:
   embedding 128 over 20,000 tokens, 2-layer bidirectional LSTM of 64, dense 64, dropout 0.3),
-  batch 64, Adam (lr 2e-3), on right-padded random reviews of 224-256 tokens (what the
+  batch 64, Adam (lr 2e-3), on right-padded random reviews of 224-256 tokens (--text-tokens; what the
   length-bucketed batches of IMDB look like): reviews per second. Target: scratch / torch
   >= 0.3 (the scratch LSTM is a Python loop over time steps, about 15 ops a step).
 
@@ -146,14 +146,14 @@ def padded_reviews(batch_size: int, count: int, seed: int, vocab_size: int = 200
     return batches
 
 
-def lstm_text_workload(steps: int, warmup: int, seed: int) -> Workload:
+def lstm_text_workload(steps: int, warmup: int, seed: int, longest: int = 256) -> Workload:
     batch_size, kwargs = 64, dict(vocab_size=20000, bidirectional=True)  # imdb-lstm's defaults otherwise
-    batches = padded_reviews(batch_size, 4, seed)
+    batches = padded_reviews(batch_size, 4, seed, longest=longest, shortest=longest * 7 // 8)
     torch.manual_seed(seed)
     scratch.manual_seed(seed)
     t_model, s_model = twins(lstm_classifier(**kwargs), scratch.zoo.lstm_classifier(**kwargs))
     return Workload(
-        "imdb-lstm BiLSTM, batch 64 x 256 tokens, Adam", "reviews/s", batch_size, steps, warmup, 0.3,
+        f"imdb-lstm BiLSTM, batch 64 x {longest} tokens, Adam", "reviews/s", batch_size, steps, warmup, 0.3,
         torch_runner(t_model, torch.optim.Adam(t_model.parameters(), lr=2e-3), F.cross_entropy, batches),
         scratch_runner(s_model, scratch.optim.Adam(s_model.parameters(), lr=2e-3), SF.cross_entropy, batches),
     )
@@ -249,14 +249,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mnist-steps", type=int, default=20, help="timed MNISTNet steps per round (default 20)")
     parser.add_argument("--xor-steps", type=int, default=2000, help="timed XOR steps per round (default 2000)")
     parser.add_argument("--text-steps", type=int, default=4, help="timed BiLSTM steps per round (default 4)")
+    parser.add_argument("--text-tokens", type=int, default=256, help="tokens per padded review (default 256)")
     parser.add_argument("--warmup", type=int, default=5,
                         help="untimed MNISTNet steps first (default 5; XOR gets 20 times as many)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a few-second smoke run (3 rounds of a few steps)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.mnist_steps, args.xor_steps, args.text_steps, args.warmup = 3, 3, 200, 1, 2
-    for flag in ("threads", "rounds", "mnist_steps", "xor_steps", "text_steps"):
+        args.rounds, args.mnist_steps, args.xor_steps, args.text_steps, args.text_tokens, args.warmup = 3, 3, 200, 1, 64, 2
+    for flag in ("threads", "rounds", "mnist_steps", "xor_steps", "text_steps", "text_tokens"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be a positive integer; got {getattr(args, flag)}")
 
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         measure(mnist_workload(args.mnist_steps, args.warmup, args.seed), args.rounds),
         measure(xor_workload(args.xor_steps, 20 * args.warmup, args.seed), args.rounds),
         measure(xor_sigmoid_mse_workload(args.xor_steps, 20 * args.warmup, args.seed), args.rounds),
-        measure(lstm_text_workload(args.text_steps, 1, args.seed), args.rounds),
+        measure(lstm_text_workload(args.text_steps, 1, args.seed, args.text_tokens), args.rounds),
     ]
     report(results, args.threads, args.rounds, console)
 
