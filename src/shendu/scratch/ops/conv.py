@@ -1,11 +1,16 @@
-"""1-D and 2-D convolution (stride, padding, dilation, groups) by im2col and one BLAS call.
+"""1-D and 2-D convolution (stride, padding, dilation, groups) by im2col and BLAS, in batch chunks.
 
 Internally the op works channels-last, (N, H, W, C): a patch row then copies C contiguous
-floats, and the output, a (N*Ho*Wo, O) matrix from one BLAS call, is already channels-last.
+floats, and the output, a (N*Ho*Wo, O) matrix of BLAS products, is already channels-last.
 Results are returned as (N, C, H, W) *views* of channels-last memory, so the next op's
 `transpose(0, 2, 3, 1)` is free; numpy's elementwise ops keep that layout in between.
-With groups > 1 the patch matrix is (G, N*Ho*Wo, KH*KW*C/G) and the product is batched over
-groups. conv1d is conv2d on (N, C, 1, L). Pooling lives in `pool.py`.
+
+The batch is cut into chunks of a few images whose patch matrix fits in cache; each chunk
+is one im2col copy and one matrix product (forward), or a fresh im2col, two products and a
+col2im (backward), and `threads.parallel` runs the chunks on the threads of
+`set_num_threads`. Nothing of the size of the whole patch matrix is ever written to memory.
+With groups > 1 a chunk's patch matrix is (G, rows, KH*KW*C/G) and the products are batched
+over groups. conv1d is conv2d on (N, C, 1, L). Pooling lives in `pool.py`.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Function, Tensor
+from ..threads import parallel
 from . import workspace
 from .pad import pad as _pad
 from .shape import unsqueeze
+
+_CHUNK_BYTES = 3 << 20  # a chunk's patch rows, their gradient and its outputs: about an L2/L3 share
+_MIN_CHUNKS = 8  # cut even small batches, so that several threads have work
 
 
 def pair(value) -> tuple:
@@ -33,6 +42,15 @@ def window(array: np.ndarray, p: int, q: int, out_hw: tuple, stride: tuple) -> n
     return array[:, p : p + sh * (ho - 1) + 1 : sh, q : q + sw * (wo - 1) + 1 : sw]
 
 
+def images_per_chunk(n: int, positions: int, row: int, itemsize: int) -> int:
+    """Images per chunk: `row` floats per output position fit in _CHUNK_BYTES, and >= _MIN_CHUNKS chunks.
+
+    Depends on the shapes only (not on the thread count), so results do not depend on threads.
+    """
+    fit = _CHUNK_BYTES // max(positions * row * itemsize, 1)
+    return max(1, min(fit, -(-n // _MIN_CHUNKS)))
+
+
 class Conv2d(Function):
     """out[n, o, i, j] = bias[o] + sum_{c,p,q} weight[o, c, p, q] * xpad[n, g(o) C/G + c, i sh + p dh, j sw + q dw].
 
@@ -41,74 +59,115 @@ class Conv2d(Function):
     (ph, pw); g(o) = o // (O/G) is the group of output channel o.
     """
 
-    __slots__ = ("stride", "padding", "dilation", "groups", "cols", "w2", "x_shape", "padded_hw", "out_hw")
+    __slots__ = ("stride", "padding", "dilation", "groups", "xh", "w2", "x_shape", "out_hw", "kernel", "chunk")
 
     def __init__(self, stride: tuple, padding: tuple, dilation: tuple = (1, 1), groups: int = 1):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
     def forward(self, x, weight, bias=None):
-        n, c, h, w = x.shape
+        n, c, h, w = self.x_shape = x.shape
         o, cg, kh, kw = weight.shape
         (sh, sw), (ph, pw), (dh, dw), g = self.stride, self.padding, self.dilation, self.groups
         xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C)
         if ph or pw:
             xh = np.pad(xh, ((0, 0), (ph, ph), (pw, pw), (0, 0)))  # (N, H+2ph, W+2pw, C)
         else:
-            xh = np.ascontiguousarray(xh)  # one cheap copy makes the big patch gather contiguous
+            xh = np.ascontiguousarray(xh)  # free for channels-last input; makes the patch copies contiguous
         ho, wo = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
-        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-        windows = sliding_window_view(xh, span, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]  # (N, Ho, Wo, C, KH, KW)
-        m = n * ho * wo
-        if g == 1:
-            cols = workspace.empty("conv2d.cols", (m, kh * kw * c), x.dtype)  # (N*Ho*Wo, KH*KW*C)
-            np.copyto(cols.reshape(n, ho, wo, kh, kw, c), windows.transpose(0, 1, 2, 4, 5, 3))  # patch order (kh, kw, c)
-            w2 = weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # (KH*KW*C, O), the patch order
-            out = np.matmul(cols, w2, out=workspace.empty("conv2d.out", (m, o), x.dtype))  # (N*Ho*Wo, O)
-        else:
-            cols = workspace.empty("conv2d.gcols", (g, m, kh * kw * cg), x.dtype)  # (G, N*Ho*Wo, KH*KW*C/G)
-            grouped = windows.reshape(n, ho, wo, g, cg, kh, kw)  # split C into (G, C/G): a view
-            np.copyto(cols.reshape(g, n, ho, wo, kh, kw, cg), grouped.transpose(3, 0, 1, 2, 5, 6, 4))
-            w2 = weight.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, o // g)
-            out = np.matmul(cols, w2).transpose(1, 0, 2).reshape(m, o)  # (G, M, O/G) -> (N*Ho*Wo, O)
-        if bias is not None:
-            out += bias
-        self.cols, self.w2, self.x_shape = cols, w2, x.shape
-        self.padded_hw, self.out_hw = xh.shape[1:3], (ho, wo)
+        self.xh, self.out_hw, self.kernel = xh, (ho, wo), (kh, kw)
+        # (G, KH*KW*C/G, O/G): rows in the patch order (kh, kw, c)
+        self.w2 = weight.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, o // g)
+        nb = self.chunk = images_per_chunk(n, ho * wo, 2 * kh * kw * c + o, x.itemsize)
+        out = workspace.empty("conv2d.out", (n * ho * wo, o), x.dtype)  # (N*Ho*Wo, O)
+
+        def run(i: int) -> None:
+            start, stop = i * nb, min(n, (i + 1) * nb)
+            rows = out[start * ho * wo : stop * ho * wo]  # (rows, O)
+            cols = self._im2col(start, stop)  # (G, rows, KH*KW*C/G)
+            if g == 1:
+                np.matmul(cols[0], self.w2[0], out=rows)
+            else:
+                rows.reshape(-1, g, o // g)[...] = np.matmul(cols, self.w2).transpose(1, 0, 2)  # (rows, G, O/G)
+            if bias is not None:
+                rows += bias
+
+        parallel(run, -(-n // nb))
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # (N, O, Ho, Wo), channels-last memory
+
+    def _im2col(self, start: int, stop: int) -> np.ndarray:
+        """The (G, rows, KH*KW*C/G) patch matrix of images start..stop, in a reused buffer."""
+        (ho, wo), (kh, kw), (sh, sw), (dh, dw), g = self.out_hw, self.kernel, self.stride, self.dilation, self.groups
+        xh = self.xh[start:stop]  # (n, Hp, Wp, C)
+        n, c = xh.shape[0], xh.shape[3]
+        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        windows = sliding_window_view(xh, span, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]  # (n, Ho, Wo, C, KH, KW)
+        buffer = workspace.empty("conv2d.cols", (g, self.chunk * ho * wo, kh * kw * c // g), xh.dtype)
+        cols = buffer[:, : n * ho * wo]  # (G, rows, KH*KW*C/G)
+        grouped = windows.reshape(n, ho, wo, g, c // g, kh, kw)  # split C into (G, C/G): a view
+        np.copyto(cols.reshape(g, n, ho, wo, kh, kw, c // g), grouped.transpose(3, 0, 1, 2, 5, 6, 4))
+        return cols
 
     def backward(self, grad):
         n, c, h, w = self.x_shape
-        (ho, wo), (ph, pw), (dh, dw), g = self.out_hw, self.padding, self.dilation, self.groups
-        o = grad.shape[1]
+        (ho, wo), (kh, kw), (ph, pw), g = self.out_hw, self.kernel, self.padding, self.groups
+        o, cg, nb = grad.shape[1], c // g, self.chunk
         g2 = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)  # (N*Ho*Wo, O), free if channels-last
-        x_in, w_in = self.inputs[0], self.inputs[1]
-        kh, kw = w_in.shape[2:]
-        cg = c // g
+        need_x, need_w = self.inputs[0].requires_grad, self.inputs[1].requires_grad
+        need_b = len(self.inputs) == 3 and self.inputs[2].requires_grad
+        w2t = self.w2.transpose(0, 2, 1)  # (G, O/G, KH*KW*C/G)
+        dxh = workspace.empty("conv2d.dx", self.xh.shape, grad.dtype) if need_x else None  # (N, Hp, Wp, C)
+
+        def run(i: int) -> tuple:
+            start, stop = i * nb, min(n, (i + 1) * nb)
+            rows = g2[start * ho * wo : stop * ho * wo]  # (rows, O)
+            grouped = rows.reshape(-1, g, o // g).transpose(1, 0, 2)  # (G, rows, O/G)
+            gw = gb = None
+            if need_w:
+                cols = self._im2col(start, stop)  # recomputed: cheaper than keeping N*Ho*Wo patch rows
+                gw = cols[0].T @ rows if g == 1 else np.matmul(cols.transpose(0, 2, 1), grouped)  # (G?, KH*KW*C/G, O/G)
+            if need_b:
+                gb = rows.sum(axis=0)
+            if need_x:
+                buffer = workspace.empty("conv2d.dcols", (g, nb * ho * wo, kh * kw * cg), grad.dtype)
+                dcols = buffer[:, : len(rows)]  # (G, rows, KH*KW*C/G)
+                if g == 1:
+                    np.matmul(rows, w2t[0], out=dcols[0])
+                else:
+                    np.matmul(grouped, w2t, out=dcols)
+                self._col2im(dcols, dxh[start:stop])
+            return gw, gb
+
+        results = parallel(run, -(-n // nb))
         gx = gw = gb = None
-        if len(self.inputs) == 3 and self.inputs[2].requires_grad:
-            gb = g2.sum(axis=0)
-        if g > 1:
-            g2 = g2.reshape(-1, g, o // g).transpose(1, 0, 2)  # (G, N*Ho*Wo, O/G)
-        if w_in.requires_grad:
-            gw = np.matmul(np.swapaxes(self.cols, -1, -2), g2)  # (G?, KH*KW*C/G, O/G)
+        if need_w:
+            gw = np.zeros(self.w2.shape, grad.dtype)  # (G, KH*KW*C/G, O/G)
+            for chunk_gw, _ in results:  # in chunk order: the same sum whatever the thread count
+                gw += chunk_gw  # (G, KH*KW*C/G, O/G), broadcast from (KH*KW*C, O) when G = 1
             gw = gw.reshape(g, kh, kw, cg, o // g).transpose(0, 4, 3, 1, 2)  # (G, O/G, C/G, KH, KW)
             gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)  # (O, C/G, KH, KW)
-        if x_in.requires_grad:
-            dcols = workspace.empty("conv2d.dcols", self.cols.shape, grad.dtype)  # like cols
-            np.matmul(g2, np.swapaxes(self.w2, -1, -2), out=dcols)
-            dxh = np.zeros((n, *self.padded_hw, c), grad.dtype)  # (N, Hp, Wp, C)
-            if g == 1:
-                dcols = dcols.reshape(n, ho, wo, kh, kw, c)  # (N, Ho, Wo, KH, KW, C)
-                target = dxh
-            else:
-                dcols = dcols.reshape(g, n, ho, wo, kh, kw, cg).transpose(1, 2, 3, 4, 5, 0, 6)  # (N, Ho, Wo, KH, KW, G, C/G)
-                target = dxh.reshape(n, *self.padded_hw, g, cg)  # (N, Hp, Wp, G, C/G), a view
-            # col2im as KH*KW strided adds: far faster than np.add.at over every patch element.
-            for p in range(kh):
-                for q in range(kw):
-                    window(target, p * dh, q * dw, self.out_hw, self.stride)[...] += dcols[:, :, :, p, q]
+        if need_b:
+            gb = np.zeros(o, grad.dtype)
+            for _, chunk_gb in results:
+                gb += chunk_gb
+        if need_x:
             gx = dxh[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)  # (N, C, H, W)
         return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
+
+    def _col2im(self, dcols: np.ndarray, target: np.ndarray) -> None:
+        """target (n, Hp, Wp, C) = the sum of each patch row's gradient dcols (G, rows, KH*KW*C/G) at its patch."""
+        (ho, wo), (kh, kw), (dh, dw), g = self.out_hw, self.kernel, self.dilation, self.groups
+        n, c = target.shape[0], target.shape[3]
+        # Adding dcols' (p, q) columns straight into the window would run numpy's add over rows
+        # of C floats (slow: per-row overhead); one copy makes each kernel offset's gradient a
+        # contiguous block, and the KH*KW adds then run over whole rows of the window.
+        buffer = workspace.empty("conv2d.col2im", (kh, kw, self.chunk, ho, wo, c), target.dtype)
+        blocks = buffer[:, :, :n]  # (KH, KW, n, Ho, Wo, C)
+        patches = dcols.reshape(g, n, ho, wo, kh, kw, c // g).transpose(4, 5, 1, 2, 3, 0, 6)  # (KH, KW, n, Ho, Wo, G, C/G)
+        np.copyto(blocks.reshape(kh, kw, n, ho, wo, g, c // g), patches)
+        target[...] = 0
+        for p in range(kh):
+            for q in range(kw):
+                window(target, p * dh, q * dw, self.out_hw, self.stride)[...] += blocks[p, q]
 
 
 def check_input(x: Tensor, name: str, dims: int = 2) -> None:

@@ -1,0 +1,157 @@
+"""The speed paths against torch: chunked, threaded conv2d; threads.parallel.
+
+Cases are generated from a seeded generator: batches that cut into several chunks (with a
+short last one), stride, padding, dilation and groups. Each is run with 1 and 2 threads,
+which must give the same bits.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import shendu.scratch as st
+import shendu.scratch.functional as F
+from shendu.scratch import threads
+from shendu.scratch.ops.conv import images_per_chunk
+
+from .helpers import assert_close, tolerance
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def num_threads(request):
+    before = st.get_num_threads()
+    st.set_num_threads(request.param)
+    yield request.param
+    st.set_num_threads(before or 1)
+
+
+def _rng(case: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(case.encode()))
+
+
+def _compare(torch_fn, scratch_fn, arrays: list, dtype, needs_grad: list, seed: int = 0, atol=None) -> list:
+    """Outputs and the gradients of the inputs in `needs_grad`, scratch against torch; scratch's arrays back."""
+    t_in = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, needs_grad, strict=True)]
+    s_in = [st.Tensor(a.copy(), requires_grad=r) for a, r in zip(arrays, needs_grad, strict=True)]
+    t_out, s_out = torch_fn(*t_in), scratch_fn(*s_in)
+    tol = tolerance(dtype, atol)
+    assert_close(s_out, t_out, what="output", **tol)
+    upstream = np.random.default_rng(seed).standard_normal(t_out.shape).astype(dtype)
+    (t_out * torch.from_numpy(upstream)).sum().backward()
+    (s_out * st.Tensor(upstream)).sum().backward()
+    got = [s_out.data.copy()]
+    for i, (s, t) in enumerate(zip(s_in, t_in, strict=True)):
+        if t.grad is None:
+            assert s.grad is None, f"input {i}: torch has no gradient"
+            continue
+        assert_close(s.grad, t.grad, what=f"grad of input {i}", **tol)
+        got.append(s.grad.data.copy())
+    return got
+
+
+# ---- conv2d: chunks over the batch, on threads ------------------------------------------------------
+
+def _conv_cases(count: int) -> list:
+    """Random geometries whose batches cut into 1 to 17 chunks (the last one often short)."""
+    rng, cases = _rng("conv2d"), []
+    while len(cases) < count:
+        groups = int(rng.choice([1, 1, 2, 3]))
+        c, o = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 4))
+        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        stride, padding = (int(rng.integers(1, 3)), int(rng.integers(1, 3))), (int(rng.integers(0, 2)), int(rng.integers(0, 2)))
+        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        h, w = int(rng.integers(kh * dilation[0], 10)), int(rng.integers(kw * dilation[1], 10))
+        n = int(rng.choice([1, 3, 9, 17])) if dilation == (1, 1) else 3  # torch's dilated conv is slow
+        cases.append(((n, c, h, w), (o, c // groups, kh, kw), stride, padding, dilation, groups))
+    return cases
+
+
+@pytest.mark.parametrize("case", _conv_cases(12), ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}-g{c[5]}")
+def test_conv2d_chunks_match_torch(case, num_threads):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    rng = _rng(str(case))
+    arrays = [rng.standard_normal(s) for s in (x_shape, w_shape, (w_shape[0],))]
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    _compare(lambda *t: TF.conv2d(*t, **kwargs), lambda *t: F.conv2d(*t, **kwargs), arrays, np.float64,
+             [True, True, True])
+
+
+@pytest.mark.parametrize("needs_grad", [(False, True, True), (True, False, False), (True, True, False)],
+                         ids=["frozen-input", "frozen-weights", "frozen-bias"])
+def test_conv2d_gradients_only_where_asked(needs_grad, num_threads):
+    rng = _rng(f"frozen{needs_grad}")
+    arrays = [rng.standard_normal(s) for s in ((19, 3, 9, 8), (4, 3, 3, 3), (4,))]
+    _compare(TF.conv2d, F.conv2d, arrays, np.float64, list(needs_grad))
+
+
+def test_conv2d_mnist_shapes_float32_and_same_bits_on_any_thread_count():
+    """MNISTNet's two layers (batch 64, float32): torch's answers, and identical bits on 1 or 2 threads."""
+    rng = _rng("mnist")
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    w1, b1 = (rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((32, 1, 3, 3), (32,)))
+    w2, b2 = (rng.standard_normal(s).astype(np.float32) * 0.1 for s in ((64, 32, 3, 3), (64,)))
+
+    def net(lib, x, w1, b1, w2, b2):
+        return lib.relu(lib.conv2d(lib.relu(lib.conv2d(x, w1, b1)), w2, b2))
+
+    runs = []
+    before = st.get_num_threads()
+    try:
+        for count in (1, 2):
+            st.set_num_threads(count)
+            # float32 sums over 43,264 positions: absolute tolerance on gradients of size ~100
+            runs.append(_compare(lambda *t: net(TF, *t), lambda *t: net(F, *t), [x, w1, b1, w2, b2], np.float32,
+                                 [False, True, True, True, True], atol=5e-3))
+    finally:
+        st.set_num_threads(before or 1)
+    for one, two in zip(*runs, strict=True):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_conv2d_empty_batch():
+    x, w = st.zeros(0, 2, 5, 5, requires_grad=True), st.ones(3, 2, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w)
+    assert y.shape == tuple(TF.conv2d(torch.zeros(0, 2, 5, 5), torch.ones(3, 2, 3, 3)).shape)
+    y.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 5) and np.all(w.grad.data == 0)
+
+
+def test_images_per_chunk_depends_on_shapes_only():
+    assert images_per_chunk(64, 24 * 24, 2 * 288 + 64, 4) == 2  # MNISTNet's conv2: ~1.5 MB per image
+    assert images_per_chunk(64, 26 * 26, 2 * 9 + 32, 4) == 8  # conv1: small rows, still 8 chunks
+    assert images_per_chunk(3, 10_000, 10_000, 8) == 1
+    assert images_per_chunk(0, 4, 4, 4) == 1
+
+
+# ---- threads.parallel -------------------------------------------------------------------------------
+
+def test_parallel_keeps_order_restores_blas_and_runs_nested_calls_serially(num_threads):
+    blas_before = threads._openblas()[1]() if threads._openblas() else None
+    inner = []
+
+    def fn(i):
+        inner.append(threads.parallel(lambda j: (i, j), 3))  # nested: serial
+        return i * i
+
+    assert threads.parallel(fn, 10) == [i * i for i in range(10)]
+    assert sorted(inner) == [[(i, 0), (i, 1), (i, 2)] for i in range(10)]
+    if blas_before is not None:
+        assert threads._openblas()[1]() == blas_before
+
+
+def test_parallel_raises_the_first_error_after_all_threads_stop(num_threads):
+    done = []
+
+    def fn(i):
+        if i == 3:
+            raise ValueError("chunk 3 failed")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="chunk 3"):
+        threads.parallel(fn, 8)
+    assert threads.parallel(lambda i: i, 4) == [0, 1, 2, 3]  # the region lock was released
