@@ -1,8 +1,9 @@
-"""The speed paths against torch: chunked, threaded conv2d; threads.parallel.
+"""The speed paths against torch: chunked, threaded conv2d; tiled max-pooling; threads.parallel.
 
 Cases are generated from a seeded generator: batches that cut into several chunks (with a
-short last one), stride, padding, dilation and groups. Each is run with 1 and 2 threads,
-which must give the same bits.
+short last one), stride, padding, dilation and groups for conv2d; tiling and non-tiling
+windows, ties and NaNs for max-pooling. Each is run with 1 and 2 threads, which must give
+the same bits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shendu.scratch as st
 import shendu.scratch.functional as F
 from shendu.scratch import threads
 from shendu.scratch.ops.conv import images_per_chunk
+from shendu.scratch.ops.pool import MaxPool2d
 
 from .helpers import assert_close, tolerance
 
@@ -97,7 +99,7 @@ def test_conv2d_mnist_shapes_float32_and_same_bits_on_any_thread_count():
     w2, b2 = (rng.standard_normal(s).astype(np.float32) * 0.1 for s in ((64, 32, 3, 3), (64,)))
 
     def net(lib, x, w1, b1, w2, b2):
-        return lib.relu(lib.conv2d(lib.relu(lib.conv2d(x, w1, b1)), w2, b2))
+        return lib.max_pool2d(lib.relu(lib.conv2d(lib.relu(lib.conv2d(x, w1, b1)), w2, b2)), 2)
 
     runs = []
     before = st.get_num_threads()
@@ -126,6 +128,45 @@ def test_images_per_chunk_depends_on_shapes_only():
     assert images_per_chunk(64, 26 * 26, 2 * 9 + 32, 4) == 8  # conv1: small rows, still 8 chunks
     assert images_per_chunk(3, 10_000, 10_000, 8) == 1
     assert images_per_chunk(0, 4, 4, 4) == 1
+
+
+# ---- max-pooling: windows that tile the input, and the ones that do not -------------------------
+
+def _pool_cases() -> list:
+    tiled = [((4, 3, 8, 8), 2, None), ((9, 2, 9, 7), 2, None), ((3, 5, 6, 9), 3, None), ((2, 4, 8, 9), (2, 3), None),
+             ((1, 1, 5, 5), 1, None), ((17, 2, 4, 4), 2, 2)]
+    other = [((4, 3, 8, 8), 2, 1), ((3, 2, 7, 7), 3, 2), ((2, 2, 6, 6), (2, 2), (1, 2))]
+    return [(*c, True) for c in tiled] + [(*c, False) for c in other]
+
+
+@pytest.mark.parametrize("values", ["normal", "ties", "nan"])
+@pytest.mark.parametrize("shape,kernel,stride,tiled", _pool_cases(), ids=lambda v: str(v))
+def test_max_pool2d_matches_torch(shape, kernel, stride, tiled, values, num_threads):
+    rng = _rng(f"{shape}{kernel}{stride}{values}")
+    x = rng.standard_normal(shape)
+    if values == "ties":  # relu'd and rounded: whole windows of zeros, repeated maxima
+        x = np.maximum(np.round(x), 0)
+    elif values == "nan":  # torch sends the gradient to a window's last NaN
+        x[rng.random(shape) < 0.15] = np.nan
+        x[rng.random(shape) < 0.1] = -np.inf
+    channels_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # a conv output's layout
+    for array in (x, channels_last):
+        _compare(lambda t: TF.max_pool2d(t, kernel, stride), lambda t: F.max_pool2d(t, kernel, stride),
+                 [array], np.float64, [True])
+    probe = MaxPool2d(_pair(kernel), _pair(stride or kernel), (0, 0))
+    probe.forward(x)
+    assert probe._tiled() == tiled, "the case list says which cases take the tiled path"
+
+
+def _pair(value) -> tuple:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def test_max_pool2d_ceil_mode_with_a_remainder_is_not_tiled():
+    rng = _rng("ceil")
+    x = rng.standard_normal((3, 2, 7, 5))
+    _compare(lambda t: TF.max_pool2d(t, 2, ceil_mode=True), lambda t: F.max_pool2d(t, 2, ceil_mode=True),
+             [x], np.float64, [True])
 
 
 # ---- threads.parallel -------------------------------------------------------------------------------

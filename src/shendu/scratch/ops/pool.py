@@ -2,6 +2,11 @@
 
 Like conv2d they work channels-last and never loop over the batch. ceil_mode windows that
 run past the padded input read -inf (max) or are left out of the divisor (average), as torch.
+Max-pooling with windows that tile the input (stride = kernel, no padding or dilation, the
+usual `max_pool2d(x, 2)`) takes a faster path: the input viewed as (N, Ho, KH, Wo, KW, C),
+and in backward each window position's values copied into a contiguous slab, where the
+first-maximum masks and the gradient take a few long passes; in batch chunks on the
+threads of `set_num_threads`.
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .conv import check_input, pair, window
+from ..threads import parallel
+from . import workspace
+from .conv import check_input, images_per_chunk, pair, window
 from .shape import unsqueeze
 
 
@@ -36,7 +43,8 @@ def _padded(x: np.ndarray, padding: tuple, out_hw: tuple, stride: tuple, span: t
 class MaxPool2d(Function):
     """out[n, c, i, j] = max over the (KH, KW) window at (i*sh - ph, j*sw - pw) (-inf padding).
 
-    The gradient goes to the first maximal element of each window in row-major order, as torch.
+    The gradient goes to the first maximal element of each window in row-major order, or to
+    its last NaN, as torch's CPU kernel (which moves the index on `val > max || isnan(val)`).
     Shapes: x (N, C, H, W) -> (N, C, Ho, Wo).
     """
 
@@ -56,6 +64,8 @@ class MaxPool2d(Function):
         (kh, kw), (dh, dw) = self.kernel, self.dilation
         self.out_hw = tuple(pool_output_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
                             zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True))
+        if self._tiled():
+            return self._forward_tiled(x)
         xh = _padded(x, self.padding, self.out_hw, self.stride, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), -np.inf)
         offsets = self._offsets()
         out = window(xh, *offsets[0], self.out_hw, self.stride).copy()  # (N, Ho, Wo, C)
@@ -65,6 +75,8 @@ class MaxPool2d(Function):
         return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), channels-last memory
 
     def backward(self, grad):
+        if self._tiled():
+            return (self._backward_tiled(grad),)
         n, c, h, w = self.x_shape
         ph, pw = self.padding
         g = grad.transpose(0, 2, 3, 1)  # (N, Ho, Wo, C)
@@ -75,7 +87,88 @@ class MaxPool2d(Function):
             hit &= unclaimed
             unclaimed &= ~hit
             window(dxh, p, q, self.out_hw, self.stride)[...] += g * hit
+        if np.isnan(self.out).any():  # torch moves the index to every NaN it meets: the last one wins
+            unclaimed = np.isnan(self.out)
+            for p, q in reversed(self._offsets()):
+                hit = np.isnan(window(self.xh, p, q, self.out_hw, self.stride))
+                hit &= unclaimed
+                unclaimed &= ~hit
+                window(dxh, p, q, self.out_hw, self.stride)[...] += g * hit
         return (dxh[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2),)  # (N, C, H, W)
+
+    # ---- windows that tile the input: stride = kernel, no padding, no dilation ----------------
+    def _tiled(self) -> bool:
+        (kh, kw), (h, w) = self.kernel, self.x_shape[2:]
+        return (self.stride == self.kernel and self.padding == (0, 0) and self.dilation == (1, 1)
+                and self.out_hw == (h // kh, w // kw))
+
+    def _tiles(self) -> np.ndarray:
+        """The (N, Ho, KH, Wo, KW, C) view of the input's windows (rows/columns past the last window dropped)."""
+        (ho, wo), (kh, kw) = self.out_hw, self.kernel
+        n, c = self.xh.shape[0], self.xh.shape[3]
+        return self.xh[:, : ho * kh, : wo * kw].reshape(n, ho, kh, wo, kw, c)  # splits H and W: a view
+
+    def _chunks(self, itemsize: int) -> tuple:
+        n, c = self.x_shape[:2]
+        size = images_per_chunk(n, self.out_hw[0] * self.out_hw[1], 2 * self.kernel[0] * self.kernel[1] * c, itemsize)
+        return size, -(-n // size)
+
+    def _forward_tiled(self, x):
+        kh, kw = self.kernel
+        self.xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C), a view: nothing is copied
+        tiles = self._tiles()
+        out = np.empty_like(tiles[:, :, 0, :, 0])  # (N, Ho, Wo, C), in the input's memory order
+        size, count = self._chunks(x.itemsize)
+
+        def run(i: int) -> None:
+            part, target = tiles[i * size : (i + 1) * size], out[i * size : (i + 1) * size]
+            np.copyto(target, part[:, :, 0, :, 0])
+            for k in range(1, kh * kw):
+                np.maximum(target, part[:, :, k // kw, :, k % kw], out=target)
+
+        parallel(run, count)
+        self.out = out
+        return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo), channels-last memory
+
+    def _backward_tiled(self, grad):
+        """The gradient goes to each window's first maximum (row-major), or its last NaN, as torch's kernel."""
+        (kh, kw), (ho, wo) = self.kernel, self.out_hw
+        n, c, h, w = self.x_shape
+        tiles, g = self._tiles(), grad.transpose(0, 2, 3, 1)  # (N, Ho, Wo, C)
+        dxh = (np.zeros if (h, w) != (ho * kh, wo * kw) else np.empty)((n, h, w, c), grad.dtype)  # (N, H, W, C)
+        dtiles = dxh[:, : ho * kh, : wo * kw].reshape(n, ho, kh, wo, kw, c)  # a view of dxh
+        size, count = self._chunks(grad.itemsize)
+
+        def run(i: int) -> None:
+            chunk = slice(i * size, (i + 1) * size)
+            out, dtile = self.out[chunk], dtiles[chunk]
+            nb = len(out)
+            # numpy loops over rows of C floats are slow on the interleaved windows: copy each
+            # window position's values into a contiguous slab, work on slabs, copy back.
+            slabs = workspace.empty("max_pool2d.slabs", (kh * kw, size, ho, wo, c), grad.dtype)[:, :nb]
+            np.copyto(slabs.reshape(kh, kw, nb, ho, wo, c), tiles[chunk].transpose(2, 4, 0, 1, 3, 5))
+            hits = workspace.empty("max_pool2d.hits", (kh * kw, size, ho, wo, c), np.bool_)[:, :nb]
+            np.equal(slabs[0], out, out=hits[0])
+            seen = hits[0].copy()
+            for k in range(1, kh * kw):  # row-major: only the first position equal to the max gets the gradient
+                np.equal(slabs[k], out, out=hits[k])
+                np.greater(hits[k], seen, out=hits[k])  # hit and not seen before
+                seen |= hits[k]
+            if np.isnan(out).any():  # torch moves the index to every NaN it meets: the last one wins
+                seen[...] = False
+                for k in range(kh * kw - 1, -1, -1):
+                    nan = np.isnan(slabs[k])
+                    np.greater(nan, seen, out=nan)
+                    seen |= nan
+                    hits[k] |= nan  # windows with a NaN have no other hit (their max is NaN)
+            gc = workspace.empty("max_pool2d.grad", (size, ho, wo, c), grad.dtype)[:nb]
+            np.copyto(gc, g[chunk])  # channels-last and contiguous, whatever the incoming layout
+            for k in range(kh * kw):
+                np.multiply(gc, hits[k], out=slabs[k])  # the slabs now hold the gradient
+            np.copyto(dtile, slabs.reshape(kh, kw, nb, ho, wo, c).transpose(2, 3, 0, 4, 1, 5))
+
+        parallel(run, count)
+        return dxh.transpose(0, 3, 1, 2)  # (N, C, H, W)
 
 
 def _divisors(size: int, out: int, kernel: int, stride: int, pad: int, count_include_pad: bool) -> np.ndarray:
