@@ -196,3 +196,40 @@ def test_parallel_raises_the_first_error_after_all_threads_stop(num_threads):
     with pytest.raises(ValueError, match="chunk 3"):
         threads.parallel(fn, 8)
     assert threads.parallel(lambda i: i, 4) == [0, 1, 2, 3]  # the region lock was released
+
+
+# ---- blas.matmul: products in blocks on our threads, OpenBLAS's own threads asleep -----------------
+
+def _product_cases() -> list:
+    """(a shape, b shape): below OpenBLAS's threading size, in row blocks, in column blocks, batched, vectors."""
+    return [((3, 4), (4, 5)), ((64, 9216 // 8), (9216 // 8, 128)), ((64, 128), (128, 2304)), ((700, 64), (64, 48)),
+            ((2, 33, 64), (64, 300)), ((4, 3, 70, 40), (4, 3, 40, 90)), ((300,), (300, 900)), ((900, 300), (300,))]
+
+
+@pytest.mark.parametrize("a_shape,b_shape", _product_cases(), ids=lambda s: str(s))
+def test_matmul_blocks_match_torch_and_same_bits_on_any_thread_count(a_shape, b_shape, num_threads):
+    rng = _rng(f"matmul{a_shape}{b_shape}")
+    a, b = rng.standard_normal(a_shape).astype(np.float32), rng.standard_normal(b_shape).astype(np.float32)
+    got = _compare(torch.matmul, st.matmul, [a, b], np.float32, [True, True], atol=1e-4)
+    st.set_num_threads(3 - num_threads)  # the other thread count gives the same bits
+    again = _compare(torch.matmul, st.matmul, [a, b], np.float32, [True, True], atol=1e-4)
+    for one, two in zip(got, again, strict=True):
+        np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("x_shape", [(64, 9216 // 4), (2, 40, 2304), (5, 2304), (2304,)], ids=str)
+def test_linear_blocks_match_torch(x_shape, num_threads):
+    rng = _rng(f"linear{x_shape}")
+    arrays = [rng.standard_normal(s) for s in (x_shape, (128, 2304), (128,))]
+    _compare(TF.linear, F.linear, arrays, np.float64, [True, True, True])
+
+
+def test_products_leave_openblas_thread_count_and_errors_as_they_were(num_threads):
+    getter = threads._openblas()[1] if threads._openblas() else (lambda: None)
+    before = getter()
+    st.matmul(st.ones(300, 300), st.ones(300, 300))
+    assert getter() == before
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        st.matmul(st.ones(300, 299), st.ones(300, 300))
+    with pytest.raises(RuntimeError, match="in_features=300"):
+        F.linear(st.ones(300, 299), st.ones(300, 300))

@@ -1,10 +1,15 @@
-"""Matrix products: batched `matmul` (numpy broadcasting rules) and the fused `linear`."""
+"""Matrix products: batched `matmul` (numpy broadcasting rules) and the fused `linear`.
+
+The products go through `blas.matmul`, which keeps OpenBLAS's own threads asleep and shares
+large products out among the threads of `set_num_threads`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..tensor import Function, Tensor
+from .blas import matmul as _product
 from .elementwise import unbroadcast
 
 
@@ -28,15 +33,15 @@ class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
-            return np.matmul(a, b)
+            return _product(a, b)
         except ValueError:
             raise _matmul_error(a, b) from None
 
     def backward(self, grad):
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:
-            ga = grad @ b.T if self.inputs[0].requires_grad else None
-            gb = a.T @ grad if self.inputs[1].requires_grad else None
+            ga = _product(grad, b.T) if self.inputs[0].requires_grad else None
+            gb = _product(a.T, grad) if self.inputs[1].requires_grad else None
             return ga, gb
         if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
             return (grad * b if self.inputs[0].requires_grad else None,
@@ -51,9 +56,9 @@ class MatMul(Function):
             g2 = np.expand_dims(g2, -1)  # (.., n, 1)
         ga = gb = None
         if self.inputs[0].requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)  # drop the promoted axis
+            ga = unbroadcast(_product(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)  # drop the promoted axis
         if self.inputs[1].requires_grad:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)  # drop the promoted axis
+            gb = unbroadcast(_product(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)  # drop the promoted axis
         return ga, gb
 
 
@@ -69,7 +74,7 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         try:
-            out = np.matmul(x, weight.T)
+            out = _product(x, weight.T)
         except ValueError:
             rows = x.size // x.shape[-1] if x.ndim and x.shape[-1] else x.size
             raise RuntimeError(
@@ -83,10 +88,10 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.x, self.weight
-        gx = grad @ weight if self.inputs[0].requires_grad else None
+        gx = _product(grad, weight) if self.inputs[0].requires_grad else None
         g2 = grad.reshape(-1, grad.shape[-1])  # (N, out) with N = prod of leading dims
         x2 = x.reshape(-1, x.shape[-1])  # (N, in)
-        gw = g2.T @ x2 if self.inputs[1].requires_grad else None
+        gw = _product(g2.T, x2) if self.inputs[1].requires_grad else None
         if len(self.inputs) == 2:
             return gx, gw
         gb = g2.sum(axis=0) if self.inputs[2].requires_grad else None
