@@ -11,9 +11,11 @@ from .tensor import Tensor
 
 
 def _size(size) -> tuple:
-    # Accept zeros(2, 3) as well as zeros((2, 3)).
+    # Accept zeros(2, 3) as well as zeros((2, 3)); torch refuses negative sizes with a RuntimeError.
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
+        size = size[0]
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
     return tuple(size)
 
 
@@ -80,8 +82,16 @@ def rand(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tens
     return Tensor(gen.random(_size(size), dtype=_float(dtype)), requires_grad=requires_grad)
 
 
-def randint(low: int, high: int, size, generator=None) -> Tensor:
-    """Integers uniform on [low, high), int64."""
+def randint(low: int, high, size=None, generator=None) -> Tensor:
+    """Integers uniform on [low, high), int64; randint(high, size) draws from [0, high), as torch.
+
+    Raises:
+        RuntimeError: high <= low.
+    """
+    if size is None:
+        low, high, size = 0, low, high
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     gen = generator or rng.default_generator()
     return Tensor(gen.integers(low, high, size=tuple(size), dtype=np.int64))
 
@@ -111,8 +121,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         )
     integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dtype = np.dtype(dtype or (np.int64 if integral else np.float32))
-    if dtype.kind in "iub":
-        values = np.arange(start, end, step, dtype=np.int64 if integral else np.float64).astype(dtype)
+    if dtype.kind in "iub":  # torch steps in the integer dtype: start and step are truncated first
+        count = max(int(math.ceil((end - start) / step)), 0)
+        values = (int(start) + int(step) * np.arange(count, dtype=np.int64)).astype(dtype)
     else:
         count = max(int(math.ceil((end - start) / step)), 0)
         values = (start + np.arange(count, dtype=np.float64) * step).astype(dtype)
@@ -120,4 +131,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 
 
 def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
+    """The (n, m) identity (m defaults to n); RuntimeError for a negative n or m, as torch."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     return Tensor(np.eye(n, m, dtype=_float(dtype)))

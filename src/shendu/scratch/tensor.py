@@ -48,14 +48,76 @@ def _unwrap_nested(data):
     return data
 
 
+def _check_rectangular(data) -> tuple:
+    """The shape torch reads off a nested list (the first element at each level sets it), and
+    torch's errors when the list is ragged (unless the shape holds a 0: torch then reads nothing)."""
+    shape, first = [], data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+
+    def walk(item, dim: int) -> None:
+        if dim == len(shape):
+            if isinstance(item, (list, tuple)):
+                raise TypeError(f"'list' object cannot be interpreted as a number at dim {dim}: the list is ragged")
+            return
+        if not isinstance(item, (list, tuple)):
+            raise TypeError(f"not a sequence: got {item!r} at dim {dim} where a list of {shape[dim]} was expected")
+        if len(item) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+        for element in item:
+            walk(element, dim + 1)
+
+    if 0 not in shape:
+        walk(data, 0)
+    return tuple(shape)
+
+
+def _first_leaf_is_tensor(data) -> bool:
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return isinstance(data, Tensor)
+
+
+def _nested_dtype(data) -> np.dtype:
+    """torch's dtype for a nested list holding tensors: their dtypes and the numbers' defaults
+    (bool, int64, float32) promoted together."""
+    from .ops.promotion import promote_types
+
+    if isinstance(data, (list, tuple)):
+        dtypes = [_nested_dtype(d) for d in data]
+        out = dtypes[0] if dtypes else np.dtype(np.float32)
+        for d in dtypes[1:]:
+            out = promote_types(out, d)
+        return out
+    if isinstance(data, (Tensor, np.ndarray, np.generic)):
+        return data.dtype
+    if isinstance(data, bool):
+        return np.dtype(bool)
+    return np.dtype(np.int64) if isinstance(data, int) else np.dtype(np.float32)
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data, dtype=dtype)
-    array = np.asarray(data, dtype=dtype)
+    try:
+        array = np.asarray(data, dtype=dtype) if not _first_leaf_is_tensor(data) else np.empty(0, object)
+    except ValueError:
+        shape = _check_rectangular(data)  # raises torch's TypeError or ValueError for a ragged list
+        if 0 in shape:  # torch reads no element of an empty result, so it never sees the raggedness
+            return np.zeros(shape, dtype or np.float32)
+        raise
     if array.dtype == object:  # a list holding tensors (torch.tensor([t0, t1]))
+        inferred = _nested_dtype(data)
+        if dtype is not None and np.dtype(dtype).kind in "biu" and inferred.kind == "f":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index; got float "
+                            f"tensors in a list for dtype {np.dtype(dtype)} (convert them with .long() first)")
         array = np.asarray(_unwrap_nested(data), dtype=dtype)
+        return array if dtype is not None else array.astype(inferred)
     if dtype is None and array.dtype == np.float64:
         array = array.astype(np.float32)  # Python floats become float32, torch's default dtype
     return array
@@ -144,12 +206,23 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._single("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._single("int"))
 
-    __index__ = __int__  # lets a 0-d integer tensor index a list or array
+    def __index__(self) -> int:
+        """Lets a one-element integer tensor index a list or array (torch: TypeError otherwise)."""
+        if self.data.size != 1 or self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index; got "
+                            f"{self.data.dtype} with {self.data.size} elements")
+        return int(self.data.item())
+
+    def _single(self, name: str):
+        if self.data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars; {name}() got "
+                             f"{self.data.size} elements (use .tolist())")
+        return self.data.item()
 
     # ---- leaving the graph -------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -175,6 +248,11 @@ class Tensor:
         return Tensor(self.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set requires_grad in place. Raises RuntimeError for True on a non-float tensor, as torch."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients; got {self.data.dtype}"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -222,7 +300,11 @@ class Tensor:
                     raise RuntimeError(f"shendu.scratch runs on the CPU only; got device {arg!r}")
             elif arg is not None:
                 dtype = arg
-        return self if dtype is None or self.dtype == dtype else _un.Cast(dtype)(self)
+        if dtype is None or self.dtype == dtype:
+            return self
+        if np.dtype(dtype).kind != "f":  # integer and bool results leave the graph, as in torch
+            return Tensor(self.data.astype(dtype))
+        return _un.Cast(dtype)(self)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -246,16 +328,16 @@ class Tensor:
         return self.to(np.float16)
 
     def new_zeros(self, *size, dtype=None) -> Tensor:
-        return Tensor(np.zeros(_shape._shape_arg(size), dtype or self.dtype))
+        return Tensor(np.zeros(_new_shape(_shape._shape_arg(size)), dtype or self.dtype))
 
     def new_ones(self, *size, dtype=None) -> Tensor:
-        return Tensor(np.ones(_shape._shape_arg(size), dtype or self.dtype))
+        return Tensor(np.ones(_new_shape(_shape._shape_arg(size)), dtype or self.dtype))
 
     def new_full(self, size, fill_value, dtype=None) -> Tensor:
-        return Tensor(np.full(tuple(size), fill_value, dtype or self.dtype))
+        return Tensor(np.full(_new_shape(tuple(size)), fill_value, dtype or self.dtype))
 
     def new_tensor(self, data, dtype=None) -> Tensor:
-        return Tensor(np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype or self.dtype))
+        return Tensor(np.array(data.data) if isinstance(data, Tensor) else data, dtype=dtype or self.dtype)
 
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
@@ -316,12 +398,18 @@ class Tensor:
         return _un.neg(self)
 
     def __pos__(self):
+        if self.data.dtype == np.bool_:
+            raise NotImplementedError("The `+` operator, on a bool tensor is not supported (as in torch); "
+                                      "convert with .long() first")
         return self
 
     def __abs__(self):
         return _un.abs(self)
 
     def __invert__(self):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors; got "
+                            f"{self.data.dtype} (use logical_not() or compare first)")
         return _cmp.bitwise_not(self)
 
     def __and__(self, other):
@@ -343,7 +431,7 @@ class Tensor:
         return _mm.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _mm.matmul(Tensor(other), self)
+        return _mm.matmul(other if isinstance(other, Tensor) else Tensor(other), self)
 
     # Comparisons promote like arithmetic and give bool tensors outside the graph, as in torch;
     # against None or a string, == is False and != True (Python's fallback).
@@ -503,9 +591,27 @@ class Tensor:
         return self.fill_(0)
 
     def copy_(self, source) -> Tensor:
+        """Copy `source` (broadcast to this tensor's shape, cast to its dtype) in place.
+
+        Raises:
+            RuntimeError: source does not broadcast to this shape (torch's copy_ keeps no leading 1s).
+        """
         self._check_in_place()
-        self.data[...] = _ew.data_of(source)
+        data = np.asarray(_ew.data_of(source))
+        try:
+            shape = np.broadcast_shapes(self.shape, data.shape)
+        except ValueError:
+            raise _ew.broadcast_error(self.data, data) from None
+        if shape != self.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(shape)}")
+        self.data[...] = data
         return self
+
+
+def _new_shape(size: tuple) -> tuple:
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    return size
 
 
 def _comparable(other) -> bool:

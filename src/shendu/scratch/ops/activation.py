@@ -10,6 +10,7 @@ import numpy as np
 from ..tensor import Function, Tensor
 from .shape import normalize_dim
 from .special import erf
+from .unary import Cast
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -46,7 +47,7 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """out = max(a, 0); d/da = 1 where a > 0 else 0."""
+    """out = max(a, 0); d/da = 0 where out <= 0, else 1 (torch's threshold_backward: nan passes)."""
 
     __slots__ = ("out",)
 
@@ -55,7 +56,7 @@ class ReLU(Function):
         return self.out
 
     def backward(self, grad):
-        return (grad * (self.out > 0),)
+        return (grad * ~(self.out <= 0),)
 
 
 class LeakyReLU(Function):
@@ -186,6 +187,8 @@ class Hardtanh(Function):
 
     def forward(self, a):
         self.a = a
+        if a.dtype.kind != "f":  # integer kernels take the bounds truncated to integers, as torch's
+            return np.clip(a, int(self.min_val), int(self.max_val)).astype(a.dtype)
         return np.clip(a, self.min_val, self.max_val)
 
     def backward(self, grad):
@@ -215,7 +218,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        e = np.exp(a - a.max(axis=self.axis, keepdims=True))
+        e = np.exp(a - a.max(axis=self.axis, keepdims=True, initial=-np.inf))  # initial: empty dims
         self.out = e / e.sum(axis=self.axis, keepdims=True)
         return self.out
 
@@ -233,7 +236,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        shifted = a - a.max(axis=self.axis, keepdims=True)
+        shifted = a - a.max(axis=self.axis, keepdims=True, initial=-np.inf)
         self.out = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
         return self.out
 
@@ -241,20 +244,43 @@ class LogSoftmax(Function):
         return (grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
+def _float_only(name: str, a: Tensor) -> Tensor:
+    """`a`, which must be floating point: torch has no integer or bool kernel for `name`."""
+    if a.data.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" is not implemented for {a.data.dtype} tensors, as in torch; '
+                                  f"convert with .float() first")
+    return a
+
+
+def _no_bool(name: str, a: Tensor) -> Tensor:
+    if a.data.dtype == np.bool_:
+        raise NotImplementedError(f"Bool inputs are not supported for {name}, as in torch; convert with .float() "
+                                  f"or .long() first")
+    return a
+
+
+def _floating(a: Tensor) -> Tensor:
+    """`a` itself when floating point, else a float32 copy (torch's default dtype)."""
+    return a if a.data.dtype.kind == "f" else Cast(np.float32)(a)
+
+
 def sigmoid(a: Tensor) -> Tensor:
-    return Sigmoid()(a)
+    """1 / (1 + e^-a); integer and bool inputs give float32, as in torch."""
+    return Sigmoid()(_floating(a))
 
 
 def tanh(a: Tensor) -> Tensor:
-    return Tanh()(a)
+    """tanh(a); integer and bool inputs give float32, as in torch."""
+    return Tanh()(_floating(a))
 
 
 def relu(a: Tensor) -> Tensor:
-    return ReLU()(a)
+    """max(a, 0); integers stay integers; bool raises NotImplementedError, as in torch."""
+    return ReLU()(_no_bool("relu", a))
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU(negative_slope)(a)
+    return LeakyReLU(negative_slope)(_float_only("leaky_relu", a))
 
 
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:
@@ -265,24 +291,24 @@ def gelu(a: Tensor, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh; got {approximate!r}")
-    return GELU(approximate)(a)
+    return GELU(approximate)(_float_only("gelu", a))
 
 
 def silu(a: Tensor) -> Tensor:
-    return SiLU()(a)
+    return SiLU()(_float_only("silu", a))
 
 
 def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
-    return ELU(alpha)(a)
+    return ELU(alpha)(_float_only("elu", a))
 
 
 def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta a)) / beta, linear where beta a > threshold (torch's switch)."""
-    return Softplus(beta, threshold)(a)
+    return Softplus(beta, threshold)(_float_only("softplus", a))
 
 
 def mish(a: Tensor) -> Tensor:
-    return Mish()(a)
+    return Mish()(_float_only("mish", a))
 
 
 def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -293,23 +319,23 @@ def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """
     if max_val < min_val:
         raise ValueError(f"max_val cannot be less than min_val; got min_val={min_val}, max_val={max_val}")
-    return Hardtanh(min_val, max_val)(a)
+    return Hardtanh(min_val, max_val)(_no_bool("hardtanh", a))
 
 
 def relu6(a: Tensor) -> Tensor:
-    """min(max(a, 0), 6)."""
-    return Hardtanh(0.0, 6.0)(a)
+    """min(max(a, 0), 6); integers stay integers."""
+    return hardtanh(a, 0.0, 6.0)
 
 
 def logsigmoid(a: Tensor) -> Tensor:
-    return LogSigmoid()(a)
+    return LogSigmoid()(_float_only("log_sigmoid", a))
 
 
 def softmax(a: Tensor, dim: int) -> Tensor:
     """Softmax along `dim` (IndexError if out of range)."""
-    return Softmax(normalize_dim(dim, a.ndim))(a)
+    return Softmax(normalize_dim(dim, a.ndim))(_float_only("softmax", a))
 
 
 def log_softmax(a: Tensor, dim: int) -> Tensor:
     """Log-softmax along `dim`, computed without forming softmax (stable for large logits)."""
-    return LogSoftmax(normalize_dim(dim, a.ndim))(a)
+    return LogSoftmax(normalize_dim(dim, a.ndim))(_float_only("log_softmax", a))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .elementwise import broadcast_error, data_of, promote, unbroadcast
+from .elementwise import broadcast_error, promote, unbroadcast
 
 
 def _compare(ufunc, a: Tensor, b) -> Tensor:
@@ -104,8 +104,8 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 def _integral(name: str, *tensors) -> None:
     for t in tensors:
         if isinstance(t, Tensor) and t.dtype.kind not in "biu":
-            raise TypeError(
-                f'"{name}" is only defined for integer and bool tensors; got {t.dtype} '
+            raise NotImplementedError(
+                f'"{name}" is only implemented for integer and bool tensors, as in torch; got {t.dtype} '
                 f"(compare first to make a mask, e.g. x > 0)"
             )
 
@@ -124,7 +124,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 def _bitwise(ufunc, name: str, a: Tensor, b) -> Tensor:
     _integral(name, a, b)
     if isinstance(b, float):
-        raise TypeError(f'"{name}" is only defined for integer and bool operands; got a float')
+        raise NotImplementedError(f'"{name}" is only implemented for integer and bool operands; got the float {b}')
     return _compare(ufunc, a, b)
 
 
@@ -140,12 +140,23 @@ def bitwise_xor(input: Tensor, other) -> Tensor:
     return _bitwise(np.bitwise_xor, "bitwise_xor", input, other)
 
 
-def logical_and(input: Tensor, other) -> Tensor:
-    return Tensor(np.logical_and(input.data, data_of(other)))
+def _logical(ufunc, name: str, input: Tensor, other: Tensor) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}; "
+                        f"wrap numbers with scratch.tensor(...)")
+    try:
+        return Tensor(ufunc(input.data, other.data))
+    except ValueError:
+        raise broadcast_error(input.data, other.data) from None
 
 
-def logical_or(input: Tensor, other) -> Tensor:
-    return Tensor(np.logical_or(input.data, data_of(other)))
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    """bool(input) and bool(other) elementwise, a bool tensor (other must be a tensor, as in torch)."""
+    return _logical(np.logical_and, "logical_and", input, other)
+
+
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    return _logical(np.logical_or, "logical_or", input, other)
 
 
 def isnan(input: Tensor) -> Tensor:
@@ -162,4 +173,13 @@ def isfinite(input: Tensor) -> Tensor:
 
 def allclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
     """Whether |input - other| <= atol + rtol |other| everywhere (torch's defaults), a Python bool."""
-    return bool(np.allclose(input.data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    if not isinstance(other, Tensor):
+        raise TypeError(f"allclose(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"allclose: {input.dtype} did not match {other.dtype}; cast one side first "
+                           f"(e.g. other.to(input.dtype))")
+    try:
+        np.broadcast_shapes(input.shape, other.shape)
+    except ValueError:
+        raise broadcast_error(input.data, other.data) from None
+    return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -18,13 +18,22 @@ def _check_not_bool(name: str, dtype) -> None:
         raise NotImplementedError(f'"{name}" is not implemented for bool tensors; cast to int first (.long())')
 
 
+def _zero_divisor(a: np.ndarray, b: np.ndarray) -> bool:
+    # torch checks only the divisors it uses: an empty result never raises.
+    try:
+        empty = 0 in np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return False  # the division itself raises torch's broadcast error
+    return not empty and bool(np.any(b == 0))
+
+
 class FloorDivide(Function):
     """out = floor(a / b) (Python's rounding); torch has no derivative for it either."""
 
     __slots__ = ()
 
     def forward(self, a, b):
-        if a.dtype.kind in "biu" and np.any(b == 0):
+        if a.dtype.kind in "biu" and _zero_divisor(a, b):
             raise RuntimeError("ZeroDivisionError: integer floor division by zero; got a zero divisor")
         try:
             return np.floor_divide(a, b)
@@ -45,8 +54,12 @@ class DivRounded(Function):
         self.mode = mode
 
     def forward(self, a, b):
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise broadcast_error(a, b) from None
         if a.dtype.kind in "biu":
-            if np.any(b == 0):
+            if _zero_divisor(a, b):
                 raise RuntimeError("ZeroDivisionError: integer division by zero; got a zero divisor")
             if self.mode == "floor":
                 return np.floor_divide(a, b)
@@ -65,7 +78,7 @@ class Remainder(Function):
     __slots__ = ("a", "b")
 
     def forward(self, a, b):
-        if a.dtype.kind in "biu" and np.any(b == 0):
+        if a.dtype.kind in "biu" and _zero_divisor(a, b):
             raise RuntimeError("ZeroDivisionError: integer remainder by zero; got a zero divisor")
         self.a, self.b = a, b
         try:
@@ -103,7 +116,18 @@ def remainder(a: Tensor, b) -> Tensor:
     return Remainder()(*both_tensors(a, b, "remainder"))
 
 
+class RemainderOfNumber(Remainder):
+    """out = c % a for a number c: torch has no derivative for it (remainder.Scalar_Tensor)."""
+
+    __slots__ = ()
+
+    def backward(self, grad):
+        raise RuntimeError("the derivative of number % tensor (aten::remainder.Scalar_Tensor) is not "
+                           "implemented, as in torch; make the number a tensor to differentiate")
+
+
 def rremainder(a: Tensor, b) -> Tensor:
     """b % a."""
+    number = _is_scalar(b)
     a, b = both_tensors(a, b, "remainder")
-    return Remainder()(b, a)
+    return (RemainderOfNumber() if number else Remainder())(b, a)

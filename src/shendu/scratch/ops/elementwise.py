@@ -279,17 +279,35 @@ class Where(Function):
         )
 
 
-def _scaled(b, alpha):
-    if alpha == 1:
-        return b
-    return _scalar(b) * alpha if _is_scalar(b) else mul(as_tensor(b), alpha)
+def _check_alpha(a: Tensor, b, alpha) -> None:
+    # torch's alpha_check: a bool alpha only for bool results, a float alpha never for integer ones.
+    dtype = result_type(a, b)
+    if isinstance(alpha, (bool, np.bool_)):
+        if dtype != BOOL:
+            raise RuntimeError(f"Boolean alpha only supported for Boolean results; got alpha={alpha} for a "
+                               f"{dtype} result")
+    elif isinstance(alpha, (float, np.floating)) and dtype.kind in "biu":
+        raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating point number; "
+                           f"got alpha={alpha} for a {dtype} result")
+
+
+def _scaled(a: Tensor, b, alpha):
+    """(a, alpha * b), both in result_type(a, b): alpha takes no part in the promotion."""
+    a, b, dtype = promote(a, b)
+    if not _is_scalar(b):
+        return a, cast(mul(b, alpha), dtype)  # bool * int alpha would be int64
+    b = _scalar(b) * alpha
+    return a, (bool(b) if dtype == BOOL else int(b) if dtype.kind in "iu" else b)
 
 
 def add(a: Tensor, b, *, alpha=1) -> Tensor:
     """a + alpha * b with torch's type promotion (int tensor + 0.5 -> float32)."""
     if not isinstance(a, Tensor):
         return add(as_tensor(b), a) if alpha == 1 else add(as_tensor(a), b, alpha=alpha)
-    a, b, dtype = promote(a, b if alpha == 1 else _scaled(b, alpha))
+    if alpha.__class__ is not int or alpha != 1:
+        _check_alpha(a, b, alpha)
+        a, b = _scaled(a, b, alpha)
+    a, b, dtype = promote(a, b)
     return AddScalar(b)(a) if _is_scalar(b) else Add()(a, b)
 
 
@@ -298,7 +316,10 @@ def sub(a: Tensor, b, *, alpha=1) -> Tensor:
     if not isinstance(a, Tensor):
         return rsub(as_tensor(b), a) if alpha == 1 else sub(as_tensor(a), b, alpha=alpha)
     _check_sub(a, b)
-    a, b, dtype = promote(a, b if alpha == 1 else _scaled(b, alpha))
+    if alpha.__class__ is not int or alpha != 1:
+        _check_alpha(a, b, alpha)
+        a, b = _scaled(a, b, alpha)
+    a, b, dtype = promote(a, b)
     return SubScalar(b)(a) if _is_scalar(b) else Sub()(a, b)
 
 
@@ -322,11 +343,11 @@ def div(a: Tensor, b, *, rounding_mode: str | None = None) -> Tensor:
     torch; rounding_mode "trunc" or "floor" rounds the quotient and keeps the promoted dtype.
 
     Raises:
-        ValueError: another rounding_mode.
+        RuntimeError: another rounding_mode.
     """
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(
+            raise RuntimeError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
         from .division import DivRounded, both_tensors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Function, Tensor
 from .elementwise import unbroadcast
 
@@ -54,6 +55,9 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
+        if value.requires_grad and input.dtype.kind != "f" and autograd._grad_enabled:
+            raise RuntimeError(f"Autograd not support dtype: {input.dtype}; the value requires grad but the "
+                               f"result would be {input.dtype} (detach the value or fill a float tensor)")
         if value.dtype != input.dtype:
             value = value.to(input.dtype)
     else:

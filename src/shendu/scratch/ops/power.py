@@ -188,6 +188,21 @@ def reciprocal(input: Tensor) -> Tensor:
     return PowScalar(-1)(cast(input, float_result(input.dtype)))
 
 
+class Rsqrt(Function):
+    """out = 1 / sqrt(a); d/da = -out^3 / 2 (torch's rsqrt derivative, nan where out is nan)."""
+
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.out = 1 / np.sqrt(a)
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (grad * (-0.5 * out * out * out),)
+
+
 def rsqrt(input: Tensor) -> Tensor:
     """1 / sqrt(input) (float32 for integer input); rsqrt(-0.0) is -inf, as in torch."""
-    return PowScalar(-0.5)(cast(input, float_result(input.dtype)))
+    return Rsqrt()(cast(input, float_result(input.dtype)))

@@ -87,7 +87,8 @@ def result_type(*operands) -> np.dtype:
     dim = zero = wrapped = None
     for x in operands:
         data = x.data if isinstance(x, Tensor) else x
-        if isinstance(data, np.ndarray):
+        # a Tensor may hold a numpy scalar (numpy returns those from ops on 0-d arrays): still 0-d
+        if isinstance(data, np.ndarray) or isinstance(x, Tensor):
             if data.ndim:
                 dim = data.dtype if dim is None else promote_types(dim, data.dtype)
             else:

@@ -24,10 +24,14 @@ class Step(Function):
 
 
 def sign(input: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (bool stays bool)."""
+    """-1, 0 or 1 by the sign of each element, 0 for nan (bool stays bool), as torch."""
     if input.dtype == bool:
         return Tensor(input.data.copy())
-    return Step(np.sign)(input)
+    return Step(_sign)(input)
+
+
+def _sign(a: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.sign(a), nan=0.0) if a.dtype.kind == "f" else np.sign(a)  # torch: sign(nan) = 0
 
 
 def _rounded(name: str, ufunc, input: Tensor) -> Tensor:
@@ -48,8 +52,15 @@ def trunc(input: Tensor) -> Tensor:
     return _rounded("trunc", np.trunc, input)
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    """Round half to even (torch's and numpy's rule), to `decimals` places."""
+def round(input: Tensor, *, decimals: int | None = None) -> Tensor:
+    """Round half to even (torch's and numpy's rule), to `decimals` places.
+
+    Raises:
+        NotImplementedError: a bool tensor, or `decimals` (even 0) with an integer tensor, as torch.
+    """
     if input.dtype.kind != "f":
+        if decimals is not None and input.dtype != bool:
+            raise NotImplementedError(f'"round" with decimals is not implemented for {input.dtype} tensors, as in '
+                                      f"torch; convert with .float() first or drop decimals")
         return _rounded("round", None, input)
-    return Step(np.round if decimals == 0 else (lambda a: np.round(a, decimals)))(input)
+    return Step(np.round if not decimals else (lambda a: np.round(a, decimals)))(input)

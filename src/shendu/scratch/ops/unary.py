@@ -128,7 +128,7 @@ class Expm1(Function):
 
 
 class Abs(Function):
-    """out = |a|; d/da = sign(a) (0 at 0, as torch)."""
+    """out = |a|; d/da = sign(a) (0 at 0 and at nan, as torch)."""
 
     __slots__ = ("a",)
 
@@ -137,7 +137,7 @@ class Abs(Function):
         return np.abs(a)
 
     def backward(self, grad):
-        return (grad * np.sign(self.a),)
+        return (grad * np.nan_to_num(np.sign(self.a), nan=0.0),)  # torch's sgn: 0 at nan
 
 
 class Clamp(Function):
@@ -299,9 +299,12 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
     result dtype follows type promotion (an int tensor clamped to 0.5 is float32). When
     min > max every element is max.
 
+    A 0-d tensor that does not require grad, next to a number, counts as a number (torch's
+    argument parser reads it as a Scalar).
+
     Raises:
         RuntimeError: both bounds are None.
-        TypeError: one bound is a number and the other a tensor (torch takes one kind).
+        TypeError: one bound is a number and the other a tensor that is not 0-d, or requires grad.
     """
     from .elementwise import cast
     from .promotion import result_type
@@ -310,12 +313,19 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     tensors = [isinstance(b, Tensor) for b in bounds]
+    if any(tensors) and not all(tensors) and all(b.ndim == 0 and not b.requires_grad for b in bounds
+                                                 if isinstance(b, Tensor)):
+        min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))
+        bounds, tensors = [b for b in (min, max) if b is not None], [False] * len(bounds)
     if any(tensors) and not all(tensors):
         raise TypeError(
             "clamp() takes numbers or tensors for min and max, not one of each; got "
             f"min={type(min).__name__}, max={type(max).__name__}: wrap the number with scratch.tensor()"
         )
     dtype = result_type(input, *[_scalar(b) for b in bounds])
+    if dtype == _BOOL and (not any(tensors) or len(bounds) == 2):  # torch's clamp_min/max tensor kernels take bool
+        raise NotImplementedError('"clamp" is not implemented for bool tensors with number bounds or two tensor '
+                                  "bounds, as in torch; convert with .long() or .float() first")
     out = cast(input, dtype)
     if any(tensors):
         return ClampTensor(min is not None, max is not None)(out, *[cast(b, dtype) for b in bounds])
