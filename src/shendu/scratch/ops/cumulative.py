@@ -19,7 +19,7 @@ class CumSum(Function):
         self.axis = axis
 
     def forward(self, a):
-        return np.cumsum(a, axis=self.axis)
+        return np.cumsum(a, axis=self.axis, dtype=a.dtype)  # numpy would widen int32 to int64
 
     def backward(self, grad):
         axis = self.axis
@@ -32,7 +32,12 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     Raises:
         IndexError: `dim` out of range.
     """
+    from .reduce import check_grad_dtype
+
     axis = normalize_dim(dim, input.ndim)
+    if dtype is not None and np.dtype(dtype) == np.bool_ and input.ndim and input.data.size:
+        raise NotImplementedError("\"cumsum\" is not implemented for bool results, as in torch; ask for dtype=long")
+    check_grad_dtype(input, dtype)
     target = np.dtype(dtype) if dtype is not None else (INT64 if input.dtype.kind in "biu" else None)
     if target is not None and input.dtype != target:
         input = Cast(target)(input)

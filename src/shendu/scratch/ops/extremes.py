@@ -158,7 +158,14 @@ class AMax(Function):
 
     def forward(self, a):
         if a.size == 0:
-            raise IndexError(f"amax/amin(): Expected reduction over non-empty dims; got shape {a.shape}")
+            name = "amin" if self.smaller else "amax"
+            if self.axes is None:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   f"Specify the reduction dim with the 'dim' argument; got shape {a.shape}")
+            empty = [i for i in self.axes if a.shape[i] == 0]
+            if empty:
+                raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero size; got shape "
+                                 f"{a.shape}")
         out = np.min(a, axis=self.axes, keepdims=True) if self.smaller else np.max(a, axis=self.axes, keepdims=True)
         self.mask, self.kept_shape = a == out, out.shape
         return out if self.keepdim else np.reshape(out, () if self.axes is None else tuple(
@@ -170,15 +177,21 @@ class AMax(Function):
         return (self.mask * (grad / count).astype(grad.dtype),)
 
 
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """Max over `dim` (int or tuple; () for all) without indices; ties share the gradient."""
+def _extreme_axes(input: Tensor, dim, name: str):
     from .reduce import normalize_dims
 
-    return AMax(normalize_dims(dim, input.ndim), keepdim, smaller=False)(input)
+    if input.data.size == 0 and input.ndim:  # torch checks for empty dims before repeated ones
+        for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
+            if input.shape[normalize_dim(int(d), input.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size; got shape {input.shape}")
+    return normalize_dims(dim, input.ndim)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Max over `dim` (int or tuple; () for all) without indices; ties share the gradient."""
+    return AMax(_extreme_axes(input, dim, "amax"), keepdim, smaller=False)(input)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Min over `dim` (int or tuple; () for all) without indices; ties share the gradient."""
-    from .reduce import normalize_dims
-
-    return AMax(normalize_dims(dim, input.ndim), keepdim, smaller=True)(input)
+    return AMax(_extreme_axes(input, dim, "amin"), keepdim, smaller=True)(input)

@@ -108,6 +108,11 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     """
     index = _index_array(index, "gather")
     axis = normalize_dim(dim, input.ndim)
+    if index.size == 0:  # torch checks nothing else and returns an empty tensor shaped like index
+        from .index import getitem
+        from .shape import reshape
+
+        return getitem(reshape(input, (-1,)), np.zeros(index.shape, np.int64))
     _check("gather", input.shape, axis, index)
     if input.ndim == 0:
         flat, flat_index = _as_1d(input, index)
@@ -123,6 +128,7 @@ def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
             is larger than `src`.
     """
     index = _index_array(index, "scatter_add")
+    axis = normalize_dim(dim, input.ndim)
     if not isinstance(src, Tensor):
         src = Tensor(np.asarray(src, input.dtype))
     if src.dtype != input.dtype:
@@ -130,7 +136,6 @@ def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
             f"scatter(): Expected self.dtype to be equal to src.dtype; got {input.dtype} and "
             f"{src.dtype} (cast src with .to(input.dtype))"
         )
-    axis = normalize_dim(dim, input.ndim)
     _check("scatter_add", input.shape, axis, index, src.shape)
     if input.ndim == 0:
         flat, flat_index = _as_1d(input, index)

@@ -6,7 +6,14 @@ import numpy as np
 
 from ..autograd import IndexedGrad
 from ..tensor import Function, Tensor
-from .indexing import is_basic, plan_index, take
+from .indexing import (
+    _treat_sequence_as_tuple,
+    _unwrap_nested,
+    advanced_shape,
+    is_basic,
+    plan_index,
+    take,
+)
 
 
 class GetItem(Function):
@@ -75,8 +82,10 @@ def setitem(a: Tensor, index, value) -> None:
     """`a[index] = value` in place, by the same rules (value broadcasts to the indexed shape).
 
     Raises:
-        RuntimeError: `value` does not broadcast to the shape `a[index]` has.
+        RuntimeError: `value` does not broadcast to the shape `a[index]` has, or (with index
+            tensors) a value tensor of another dtype.
     """
+    value_tensor = value
     value = value.data if isinstance(value, Tensor) else value
     mask = index[0] if isinstance(index, tuple) and len(index) == 1 else index
     if isinstance(mask, Tensor) and mask.dtype == np.uint8 and np.size(value) == 1:
@@ -85,18 +94,73 @@ def setitem(a: Tensor, index, value) -> None:
             "masked_fill_ only supports boolean masks, but got mask with dtype uint8; use .bool()"
         )
     plan = (index, None) if is_basic(index) else plan_index(a.shape, index)
+    if _index_put_dtype_differs(a, index, value_tensor):
+        if plan[1] is not None:  # torch first checks that index tensors broadcast and avoid empty dims
+            view = a.data[plan[0]]
+            advanced_shape(view.shape, plan[1])
+            if not view.size:
+                take(view, plan[1])
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {a.dtype} for the "
+                           f"destination and {value_tensor.dtype} for the source; cast the value with "
+                           f".to({a.dtype})")
     try:
         if plan[1] is None:
+            target = a.data[plan[0]]
+            if isinstance(value, np.ndarray) and value.ndim > np.ndim(target):
+                value = _drop_leading_ones(value, np.ndim(target))
             a.data[plan[0]] = value
         else:
             view = a.data[plan[0]]
-            if view.size or take(view, plan[1]).size:  # torch writes nothing into an empty result
+            target = take(view, plan[1]) if not view.size else None
+            if target is None or target.size:
                 view[plan[1]] = value
+            else:  # torch writes nothing into an empty result, but still checks the value's shape
+                _broadcast_value(np.asarray(value), target.shape)
     except ValueError as error:
         raise RuntimeError(
             f"shape mismatch: value of shape {np.shape(value)} cannot be broadcast to the indexed "
             f"shape ({error})"
         ) from None
+
+
+def _drop_leading_ones(value: np.ndarray, ndim: int) -> np.ndarray:
+    # torch (like numpy's assignment into arrays) drops a value's leading size-1 dims.
+    lead = 0
+    while lead < value.ndim - ndim and value.shape[lead] == 1:
+        lead += 1
+    return value.reshape(value.shape[lead:])
+
+
+def _broadcast_value(value: np.ndarray, shape: tuple) -> None:
+    np.broadcast_to(_drop_leading_ones(value, len(shape)), shape)
+
+
+def _index_put_dtype_differs(a: Tensor, index, value) -> bool:
+    """Whether torch's index_put_ refuses this value tensor of another dtype: it does unless
+    it dispatches to masked_fill_ (one bool/uint8 mask as the only index tensor, a one-element value).
+
+    Python bools and 0-d bool tensors count as (long) index tensors, as torch builds them;
+    0-d integer tensors select like ints.
+    """
+    if not isinstance(value, Tensor) or value.dtype == a.dtype or isinstance(index, (bool, np.bool_)):
+        return False  # a lone Python bool index copies (torch special-cases x[True] = v)
+    if isinstance(index, tuple):
+        items = index
+    elif isinstance(index, list) and _treat_sequence_as_tuple(index):
+        items = tuple(index)
+    else:
+        items = (index,)
+    masks = others = 0
+    for item in items:
+        if isinstance(item, (bool, np.bool_)):
+            others += 1
+        elif isinstance(item, (Tensor, np.ndarray, list, tuple, range)):
+            array = np.asarray(_unwrap_nested(item))
+            if array.ndim and (array.dtype.kind == "b" or array.dtype == np.uint8):
+                masks += 1
+            elif array.ndim or array.dtype.kind == "b":
+                others += 1
+    return not (masks + others == 0 or (masks == 1 and others == 0 and value.data.size == 1))
 
 
 def index_select(input: Tensor, dim: int, index) -> Tensor:
@@ -112,19 +176,37 @@ def index_select(input: Tensor, dim: int, index) -> Tensor:
         raise IndexError(f"index_select(): Index is supposed to be a vector; got shape {idx.shape}")
     axis = normalize_dim(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
+    if input.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    if size == 0 and idx.size and input.ndim > 1:
+        raise RuntimeError(f"index_select(): self indexing axis dim should be positive; dim {axis} of "
+                           f"{list(input.shape)} is empty")
     if idx.size and (idx.min() < 0 or idx.max() >= size):
-        raise IndexError(f"index out of range in self: positions must lie in [0, {size - 1}]; got {idx.tolist()}")
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"index out of range in self: got {bad} for dim {axis} of size {size}; positions must lie in "
+                         f"[0, {size - 1}]")
     if input.ndim == 0:  # torch gives the 0-d input back
         return getitem(input, ())
     return getitem(input, (slice(None),) * axis + (idx.reshape(-1),))
 
 
 def masked_select(input: Tensor, mask) -> Tensor:
-    """The elements of `input` where the bool `mask` holds (both broadcast), as a 1-d tensor."""
+    """The elements of `input` where the bool `mask` holds (both broadcast), as a 1-d tensor.
+
+    Raises:
+        RuntimeError: a mask that is not bool, or shapes that do not broadcast.
+    """
+    from .elementwise import broadcast_error
     from .shape import expand
 
     mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-    shape = np.broadcast_shapes(input.shape, mask.shape)
+    if mask.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask; got {mask.dtype} (compare first, e.g. "
+                           f"mask != 0)")
+    try:
+        shape = np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise broadcast_error(input.data, mask) from None
     source = input if input.shape == shape else expand(input, shape)
     return getitem(source, np.broadcast_to(mask, shape))
 
@@ -134,13 +216,15 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     data = input.data
     if as_tuple:
         return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
-    return Tensor(np.argwhere(data).astype(np.int64).reshape(-1, data.ndim))
+    return Tensor(np.argwhere(data).astype(np.int64))  # (N, ndim)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The `length` slices of `input` from `start` along `dim` (a view)."""
     from .shape import normalize_dim
 
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = normalize_dim(dim, input.ndim)
     size = input.shape[axis]
     begin = start + size if start < 0 else start
@@ -170,4 +254,10 @@ def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor
         )
     if idx.size and idx.min() < 0:
         raise IndexError(f"index out of range in self: got negative index {idx.min()}")
+    if padding_idx is not None:
+        num = weight.shape[0]
+        if not -num <= padding_idx < num:
+            raise AssertionError(f"Padding_idx must be within num_embeddings; got padding_idx={padding_idx} for "
+                                 f"{num} embeddings")
+        padding_idx %= num  # torch counts a negative padding_idx from the end
     return Embedding(idx, padding_idx)(weight)

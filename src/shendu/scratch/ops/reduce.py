@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Function, Tensor
 from .extremes import MaxResult, argmax, argmin, max, min  # noqa: F401  (re-exported)
 from .promotion import INT64, float_result
@@ -58,6 +59,13 @@ def _require_float(a: Tensor, name: str) -> None:
             f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {a.data.dtype}; convert with .float() first"
         )
+
+
+def check_grad_dtype(input: Tensor, dtype) -> None:
+    """torch refuses a `dtype=` that is not floating point for an input that requires grad."""
+    if dtype is not None and np.dtype(dtype).kind not in "fc" and input.requires_grad and autograd._grad_enabled:
+        raise RuntimeError(f"Autograd not support dtype: {np.dtype(dtype)}; the input requires grad, so ask for a "
+                           f"floating point dtype (or detach first)")
 
 
 def _integral_sum_dtype(a: Tensor, dtype):
@@ -120,7 +128,7 @@ class Prod(Function):
 
     def forward(self, a):
         self.a = a
-        self.out = np.asarray(np.prod(a, axis=self.axis, keepdims=self.keepdim))
+        self.out = np.asarray(np.prod(a, axis=self.axis, keepdims=self.keepdim, dtype=a.dtype))
         return self.out
 
     def backward(self, grad):
@@ -185,7 +193,11 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
         IndexError: a dim outside [-input.ndim, input.ndim - 1].
         RuntimeError: a dim given twice.
     """
-    return Sum(normalize_dims(dim, input.ndim), keepdim, _integral_sum_dtype(input, dtype))(input)
+    axes = normalize_dims(dim, input.ndim)
+    check_grad_dtype(input, dtype)
+    if dtype is not None and input.dtype != dtype:
+        input = input.to(dtype)
+    return Sum(axes, keepdim, _integral_sum_dtype(input, dtype))(input)
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -202,12 +214,13 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product of all elements, or along one int `dim`; bool and int inputs multiply in int64."""
+    axis = None if dim is None else normalize_dim(dim, input.ndim)
+    check_grad_dtype(input, dtype)
     out_dtype = _integral_sum_dtype(input, dtype)
     if out_dtype is not None and input.dtype != out_dtype:
         input = Cast(out_dtype)(input)
     if dim is None:
         return Prod(None, False)(input)
-    axis = normalize_dim(dim, input.ndim)
     return Prod(axis if input.ndim else None, keepdim)(input)
 
 
@@ -250,7 +263,7 @@ class NormP(Function):
             if p >= 2:
                 scaled = a if p == 2 else a * np.abs(a) ** (p - 2)
             else:
-                scaled = np.sign(a) * np.abs(a) ** (p - 1)
+                scaled = np.nan_to_num(np.sign(a), nan=0.0) * np.abs(a) ** (p - 1)  # torch's sgn: 0 at nan
                 if p < 1:
                     scaled = np.where(a == 0, zero, scaled)
             scale = grad / (self.out if p == 2 else self.out ** (p - 1))
@@ -259,23 +272,73 @@ class NormP(Function):
         return (scaled * scale,)
 
 
+class NormInf(Function):
+    """out = max (or min) |a| over `axes`; torch's gradient (linalg_vector_norm_backward):
+    sign(a) times grad shared among the elements equal to out or nan (sign(nan) is 0)."""
+
+    __slots__ = ("smaller", "axes", "keepdim", "mask", "sign", "kept_shape")
+
+    def __init__(self, smaller: bool, axes=None, keepdim: bool = False):
+        self.smaller, self.axes, self.keepdim = smaller, axes, keepdim
+
+    def forward(self, a):
+        size = np.abs(a)
+        out = (np.min if self.smaller else np.max)(size, axis=self.axes, keepdims=True)
+        self.mask, self.kept_shape = (size == out) | np.isnan(size), out.shape
+        self.sign = np.nan_to_num(np.sign(a), nan=0.0)
+        return out if self.keepdim else np.reshape(out, () if self.axes is None else tuple(
+            n for i, n in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, grad):
+        grad = np.reshape(grad, self.kept_shape)
+        count = self.mask.sum(axis=self.axes, keepdims=True)
+        return (self.sign * self.mask * (grad / count).astype(grad.dtype),)
+
+
+class NormZero(Function):
+    """out = the number of nonzero elements over `axes` (torch's p=0 "norm"); d/da = 0."""
+
+    __slots__ = ("axes", "keepdim", "shape")
+
+    def __init__(self, axes=None, keepdim: bool = False):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, a):
+        self.shape = a.shape
+        return np.asarray(np.count_nonzero(a, axis=self.axes, keepdims=self.keepdim)).astype(a.dtype)
+
+    def backward(self, grad):
+        return (np.zeros(self.shape, grad.dtype),)
+
+
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (all when None): "fro" (= 2), any finite p > 0, inf or -inf
-    (the largest / smallest |x|). Gradients are torch's, 0 for the norm of zeros.
+    """The p-norm over `dim` (all when None): "fro" (= 2), any finite p > 0, 0 (the count of
+    nonzeros), inf or -inf (the largest / smallest |x|). Gradients are torch's, 0 for the norm
+    of zeros.
 
     Raises:
-        RuntimeError: an integer input, or p <= 0.
+        RuntimeError: an integer input, p < 0, or "fro" over more than 2 dims.
+        NotImplementedError: p="nuc" (the nuclear norm needs an SVD; not in shendu.scratch).
     """
-    from .extremes import amax, amin
-    from .unary import abs as _abs
-
     _require_float(input, "norm")
-    axes = normalize_dims(dim, input.ndim)
+    if p == "nuc":
+        raise NotImplementedError("norm(p='nuc') (the nuclear norm) is not implemented in shendu.scratch; "
+                                  "use numpy.linalg.norm(x, 'nuc') on the data")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple; got dim={tuple(dim)} for p='fro'")
     if p in (math.inf, -math.inf):
-        return (amax if p > 0 else amin)(_abs(input), () if axes is None else axes, keepdim)
+        dims = range(input.ndim) if dim is None or dim == () else (dim,) if isinstance(dim, int) else dim
+        for d in dims:  # one dim at a time, as torch: an empty dim may raise before a later bad one
+            if input.ndim and input.shape[normalize_dim(d, input.ndim)] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on the dimension {d} because "
+                                   f"this dimension is empty and the operation does not have an identity")
+        return NormInf(p < 0, normalize_dims(dim, input.ndim), keepdim)(input)
+    axes = normalize_dims(dim, input.ndim)
     p = 2.0 if p == "fro" else float(p)
+    if p == 0:
+        return NormZero(axes, keepdim)(input)
     if not p > 0:
-        raise RuntimeError(f"norm: only p > 0, 'fro', inf and -inf are supported here; got p={p}")
+        raise RuntimeError(f"norm: only p >= 0, 'fro', inf and -inf are supported here; got p={p}")
     return NormP(p, axes, keepdim)(input)
 
 

@@ -89,14 +89,17 @@ class Expand(Function):
 
 
 class Cat(Function):
-    """out = the inputs joined along `axis` (all other dims must match)."""
+    """out = the inputs joined along `axis` (all other dims must match); inputs marked in
+    `skip` (torch's legacy 1-D empty tensors) take no part and get empty gradients."""
 
-    __slots__ = ("axis", "sizes")
+    __slots__ = ("axis", "sizes", "skip")
 
-    def __init__(self, axis: int):
-        self.axis = axis
+    def __init__(self, axis: int, skip: tuple = ()):
+        self.axis, self.skip = axis, skip
 
     def forward(self, *arrays):
+        if self.skip:
+            arrays = [a for a, s in zip(arrays, self.skip, strict=True) if not s]
         self.sizes = [a.shape[self.axis] for a in arrays]
         try:
             return np.concatenate(arrays, axis=self.axis)
@@ -105,7 +108,10 @@ class Cat(Function):
 
     def backward(self, grad):
         bounds = np.cumsum(self.sizes)[:-1]
-        return tuple(np.split(grad, bounds, axis=self.axis))
+        pieces = iter(np.split(grad, bounds, axis=self.axis))
+        if not self.skip:
+            return tuple(pieces)
+        return tuple(np.zeros((0,), grad.dtype) if s else next(pieces) for s in self.skip)
 
 
 class Stack(Function):
@@ -146,18 +152,29 @@ def permute(a: Tensor, dims) -> Tensor:
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two axes."""
+    """Swap two axes (a 0-d tensor takes dims 0 and -1 and stays as it is, as in torch)."""
     dims = list(range(a.ndim))
+    if a.ndim == 0:
+        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        return Permute(())(a)
     d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute(tuple(dims))(a)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dims start_dim..end_dim into one."""
+    """Merge dims start_dim..end_dim into one.
+
+    Raises:
+        IndexError: a dim out of range.
+        RuntimeError: start_dim after end_dim.
+    """
+    start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
     if a.ndim == 0:
         return reshape(a, (1,))  # () -> (1,)
-    start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
+    if start > end:
+        raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim; got start_dim="
+                           f"{start_dim}, end_dim={end_dim} for {a.ndim} dims")
     shape = a.shape[:start] + (-1,) + a.shape[end + 1 :]  # (..., prod(shape[start:end+1]), ...)
     if any(n == 0 for n in a.shape):
         shape = a.shape[:start] + (int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :]
@@ -171,19 +188,39 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
 
 
 def squeeze(a: Tensor, dim=None) -> Tensor:
-    """Drop size-1 axes (only `dim` when given; a no-op if that axis is not size 1)."""
+    """Drop size-1 axes (only those in `dim`, an int or a tuple, when given; others stay).
+
+    Raises:
+        IndexError: a dim out of range.
+        RuntimeError: a dim given twice.
+    """
     if dim is None:
         shape = tuple(n for n in a.shape if n != 1)
     else:
-        d = normalize_dim(dim, a.ndim)
-        shape = a.shape[:d] + a.shape[d + 1 :] if a.ndim and a.shape[d] == 1 else a.shape
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        axes = {normalize_dim(int(d), a.ndim) for d in dims}
+        if len(axes) != len(dims):
+            raise RuntimeError(f"dim appears multiple times in the list of dims; got {dims}")
+        shape = tuple(n for i, n in enumerate(a.shape) if not (i in axes and n == 1))
     return Reshape(shape)(a)  # a.shape without the dropped 1s
 
 
 def expand(a: Tensor, sizes) -> Tensor:
-    """Broadcast to `sizes`; -1 keeps a dim."""
+    """Broadcast to `sizes`; -1 keeps a dim.
+
+    Raises:
+        RuntimeError: fewer sizes than dims, -1 in a new leading dim, a negative size, or a
+            non-1 dim asked to change.
+    """
     sizes = _shape_arg(sizes)
     lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({a.ndim})")
+    for i, n in enumerate(sizes):
+        if n < 0 and (i < lead or n != -1):
+            raise RuntimeError(f"expand: the expanded size {n} is not allowed at dim {i} of {list(sizes)} (-1 keeps "
+                               f"an existing dim; new leading dims need a size >= 0)")
     shape = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     return Expand(shape)(a)
 
@@ -206,8 +243,14 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim (mixed dtypes promote, as in torch)."""
     tensors = tuple(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    return Cat(normalize_dim(dim, tensors[0].ndim))(*_common_dtype(tensors))
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    skip = tuple(t.shape == (0,) for t in tensors)  # torch still skips 1-D empty tensors (legacy)
+    kept = [t for t, s in zip(tensors, skip, strict=True) if not s]
+    if not kept:  # only legacy empties: torch ignores dim
+        return Cat(0)(*_common_dtype(tensors))
+    if not any(skip):
+        return Cat(normalize_dim(dim, tensors[0].ndim))(*_common_dtype(tensors))
+    return Cat(normalize_dim(dim, kept[0].ndim), skip)(*_common_dtype(tensors))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
@@ -219,12 +262,27 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def split(a: Tensor, split_size, dim: int = 0) -> tuple:
-    """Split into pieces of `split_size` (int) or of the given sizes (list) along `dim`."""
+    """Split into pieces of `split_size` (int) or of the given sizes (list) along `dim`.
+
+    Raises:
+        RuntimeError: a 0-d tensor, a split_size < 1 (0 only for an empty dim), or sizes that
+            do not add up to the dim.
+    """
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor; got a 0-d tensor")
     d = normalize_dim(dim, a.ndim)
     n = a.shape[d]
-    sizes = [split_size] * (-(-n // split_size)) if isinstance(split_size, int) else list(split_size)
-    if isinstance(split_size, int) and n % split_size:
-        sizes[-1] = n % split_size
+    if isinstance(split_size, (int, np.integer)):
+        if split_size < 0 or split_size == 0 and n:
+            raise RuntimeError(f"split expects split_size be non-negative (0 only for an empty dim), but got "
+                               f"split_size={split_size} for a dim of size {n}")
+        count = max(-(-n // split_size), 1) if split_size else 1
+        sizes = [split_size] * count
+        sizes[-1] = n - split_size * (count - 1)
+    else:
+        sizes = [int(s) for s in split_size]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries; got {sizes}")
     if sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n}; got {sizes}")
     lead, pieces, start = (slice(None),) * d, [], 0
@@ -236,9 +294,20 @@ def split(a: Tensor, split_size, dim: int = 0) -> tuple:
 
 
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into `chunks` pieces of equal size (the last may be smaller), as torch."""
+    """Split into `chunks` pieces of equal size (the last may be smaller), as torch; an empty
+    dim gives `chunks` empty pieces.
+
+    Raises:
+        RuntimeError: a 0-d tensor or chunks < 1.
+    """
+    if a.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor; got a 0-d tensor")
+    if chunks < 1:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = a.shape[normalize_dim(dim, a.ndim)]
-    return split(a, max(-(-n // chunks), 1), dim)
+    if n == 0:
+        return split(a, [0] * chunks, dim)
+    return split(a, -(-n // chunks), dim)
 
 
 class Flip(Function):

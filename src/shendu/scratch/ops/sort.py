@@ -76,9 +76,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     """The k largest (or smallest) values along `dim` and their indices, largest first.
 
     Raises:
-        RuntimeError: k larger than the size of `dim`.
+        RuntimeError: k larger than the size of `dim`, or a bool input.
     """
-    size = input.shape[normalize_dim(dim, input.ndim)] if input.ndim else 1
+    axis = normalize_dim(dim, input.ndim)
+    size = input.shape[axis] if input.ndim else 1
+    if input.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU (as torch); convert with .long() first")
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range: k={k} for a dim of size {size}")
     values, indices = _sorted(input, dim, descending=largest, count=k if input.ndim else None)

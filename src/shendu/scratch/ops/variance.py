@@ -25,7 +25,7 @@ class Var(Function):
     """out = sum((a - mean)^2) / max(0, N - correction) over `axes` (all when None); `std`
     takes its square root inside the same op."""
 
-    __slots__ = ("axes", "keepdim", "correction", "std", "a", "centered", "out")
+    __slots__ = ("axes", "keepdim", "correction", "std", "a", "centered", "out", "mean")
 
     def __init__(self, axes, keepdim: bool, correction, std: bool = False):
         self.axes, self.keepdim, self.correction, self.std = axes, keepdim, correction, std
@@ -34,7 +34,7 @@ class Var(Function):
         self.a = a
         count = reduced_count(a.shape, self.axes)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.sum(a, axis=self.axes, keepdims=True) / np.asarray(count, a.dtype)
+            self.mean = mean = np.sum(a, axis=self.axes, keepdims=True) / np.asarray(count, a.dtype)
             self.centered = a - mean
             squares = np.sum(self.centered * self.centered, axis=self.axes, keepdims=self.keepdim)
             out = squares / np.asarray(max(0, count - self.correction), a.dtype)
@@ -52,7 +52,7 @@ class Var(Function):
                 grad = np.where(out == 0, np.zeros((), dtype), grad / (2 * out))
             dof = reduced_count(self.a.shape, self.axes) - self.correction
             if self.axes is None and dof <= 0:
-                at_mean = self.centered == 0
+                at_mean = self.a == self.mean  # torch compares the values (so -inf at a mean of -inf)
                 return (grad * np.where(at_mean, np.asarray(np.nan, dtype), np.asarray(np.inf, dtype)),)
             return (np.asarray(2.0 / dof if dof else np.inf, dtype) * grad * self.centered,)
 
