@@ -33,7 +33,14 @@ from .ops.index import embedding as _embedding
 from .ops.loss import binary_cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss
 from .ops.loss_logits import binary_cross_entropy_with_logits, cross_entropy, kl_div
 from .ops.matmul import linear
-from .ops.norm import batch_norm_eval, batch_norm_train, group_norm, layer_norm, rms_norm
+from .ops.norm import (
+    batch_norm_eval,
+    batch_norm_train,
+    check_batch_norm,
+    group_norm,
+    layer_norm,
+    rms_norm,
+)
 from .ops.normalize import normalize
 from .ops.pad import pad
 from .ops.pool import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
@@ -65,9 +72,9 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
             num_classes=-1 with an empty tensor.
     """
     classes = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
-    if classes.dtype.kind not in "iu":
+    if classes.dtype != np.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor; got {classes.dtype}")
-    if num_classes == -1:
+    if num_classes == -1 or (classes.size == 0 and num_classes <= 0):
         if classes.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor; pass num_classes")
         num_classes = int(classes.max()) + 1
@@ -97,9 +104,10 @@ def batch_norm(
     """
     running_mean = _array_of(running_mean)
     running_var = _array_of(running_var)
+    if training and x.data.size // max(x.shape[1], 1) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
+    check_batch_norm(x, running_mean, running_var, weight, bias)
     if training:
-        if x.data.size // max(x.shape[1], 1) == 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
         y, mean, var = batch_norm_train(x, weight, bias, eps)
         if running_mean is not None:
             count = x.data.size // x.shape[1]

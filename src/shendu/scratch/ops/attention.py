@@ -79,8 +79,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         (..., L, Ev).
 
     Raises:
-        RuntimeError: attn_mask together with is_causal, or head counts that do not divide.
+        RuntimeError: attn_mask together with is_causal, head counts that do not divide, or
+            query, key and value not all of one floating point dtype.
     """
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+    if query.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: expected floating point query, key and value; got "
+                           f"{query.dtype} (torch: expected m1 and m2 to have the same dtype)")
     length, source, embed = query.shape[-2], key.shape[-2], query.shape[-1]
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         if query.shape[-3] % key.shape[-3]:

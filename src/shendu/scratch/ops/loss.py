@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Function, Tensor
-from .elementwise import unbroadcast
+from .elementwise import _check_sub, broadcast_error, cast, unbroadcast
+from .promotion import promote_types
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -24,6 +26,39 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
 def check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction; expected one of {_REDUCTIONS}")
+
+
+def not_differentiable(function: str, **arguments) -> None:
+    """torch refuses class weights that require grad in these losses (no derivative for them)."""
+    for name, value in arguments.items():
+        if isinstance(value, Tensor) and value.requires_grad and autograd._grad_enabled:
+            raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument "
+                               f"'{name}'. This input cannot have requires_grad True (detach it).")
+
+
+def _pair(name: str, x: Tensor, target, reduction: str, float_kernel: bool, parameter_check=None) -> tuple:
+    """(x, target) in their promoted dtype, with torch's checks in torch's order: the shapes
+    broadcast (RuntimeError), the reduction is known (ValueError), `parameter_check()` (beta,
+    delta), then the kernel takes the dtype (NotImplementedError for integers in a float-only
+    kernel, bool in a subtraction)."""
+    target = _target_tensor(x, target)
+    try:
+        np.broadcast_shapes(x.shape, target.shape)
+    except ValueError:
+        raise broadcast_error(x.data, target.data) from None
+    check_reduction(reduction)
+    if parameter_check is not None:
+        parameter_check()
+    if name == "l1_loss":  # torch's l1_loss subtracts first: no bool operands
+        _check_sub(x, target)
+    dtype = promote_types(x.dtype, target.dtype)  # torch broadcasts the pair first: no 0-d weak typing
+    if float_kernel and dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" is not implemented for {dtype} tensors, as in torch; '
+                                  f"convert the input and target with .float()")
+    if dtype.kind != "f" and reduction == "mean":  # l1_loss: torch's mean() of integers
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {dtype}; convert the input and target with .float()")
+    return cast(x, dtype), cast(target, dtype)
 
 
 class NLLLoss(Function):
@@ -184,9 +219,6 @@ def _check_nll_target(logp: Tensor, t: np.ndarray) -> None:
     if logp.ndim <= 2 and t.ndim > 1:
         raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported; got target of shape "
                            f"{list(t.shape)} for input of shape {list(logp.shape)}")
-    if logp.ndim == 1 and t.ndim != 0:
-        raise RuntimeError(f"size mismatch (got input: {list(logp.shape)}, target: {list(t.shape)}): unbatched "
-                           f"(C,) input takes a 0-d target")
     expected = logp.shape[:1] + logp.shape[2:]
     if logp.ndim > 2 and t.shape != expected:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
@@ -195,6 +227,9 @@ def _check_nll_target(logp: Tensor, t: np.ndarray) -> None:
             f"expected target dtype to be Long or Byte, but got {t.dtype}: class-index targets are "
             f"integers (pass probability targets to cross_entropy with the input's shape {tuple(logp.shape)})"
         )
+    if logp.ndim == 1 and t.ndim == 1 and t.size != 1:  # after the dtype check, as torch
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.size} (an unbatched "
+                         f"(C,) input takes a 0-d or one-element target)")
 
 
 def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -214,6 +249,10 @@ def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduct
         IndexError: a target (other than ignore_index) is outside [0, C).
     """
     check_reduction(reduction)
+    not_differentiable("nll_loss_forward", weight=weight)
+    if logp.data.dtype.kind != "f":
+        raise NotImplementedError(f'"nll_loss" is not implemented for {logp.data.dtype} inputs, as in torch; '
+                                  f"pass float log-probabilities")
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if logp.ndim == 0:
         raise ValueError(f"nll_loss expects (N, C), (C,) or (N, C, d1, ...) input; got shape {logp.shape}")
@@ -229,7 +268,7 @@ def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduct
                            f"but got weight tensor of shape: {list(w.shape)}")
     if logp.ndim == 2:
         return NLLLoss(t, w, reduction, ignore_index)(logp)
-    if logp.ndim == 1:  # unbatched: (C,) with a 0-d target
+    if logp.ndim == 1:  # unbatched: (C,) with a 0-d (or one-element) target
         loss = NLLLoss(t.reshape(1), w, reduction, ignore_index)(logp.reshape(1, -1))  # (1, C)
         return loss.reshape(()) if reduction == "none" else loss  # (1,) -> ()
     dims = (0,) + tuple(range(2, logp.ndim)) + (1,)
@@ -239,11 +278,13 @@ def nll_loss(logp: Tensor, target, weight=None, ignore_index: int = -100, reduct
 
 
 def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error, as torch.nn.functional.mse_loss."""
-    check_reduction(reduction)
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=x.dtype))
-    return MSELoss(reduction)(x, target)
+    """Mean squared error, as torch.nn.functional.mse_loss (target broadcasts like torch's).
+
+    Raises:
+        NotImplementedError: integer or bool operands (torch's kernel is float-only).
+        RuntimeError: shapes that do not broadcast.
+    """
+    return MSELoss(reduction)(*_pair("mse_cpu", x, target, reduction, float_kernel=True))
 
 
 def binary_cross_entropy(x: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
@@ -261,9 +302,22 @@ def binary_cross_entropy(x: Tensor, target, weight=None, reduction: str = "mean"
             f"Using a target size ({target.shape}) that is different to the input size ({x.shape}) "
             "is deprecated. Please ensure they have the same size."
         )
+    not_differentiable("binary_cross_entropy", weight=weight)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"binary_cross_entropy" is not implemented for {x.dtype} inputs, as in torch; '
+                                  f"pass float probabilities")
+    if target.dtype != x.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype} but expected {x.dtype}; cast the "
+                           f"target with .to(input.dtype)")
     if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w is not None:
+        try:
+            np.broadcast_to(w, x.shape)
+        except ValueError:
+            raise RuntimeError(f"binary_cross_entropy: weight of shape {list(w.shape)} does not broadcast to the "
+                               f"input's shape {list(x.shape)}") from None
     return BCELoss(w, reduction)(x, target)
 
 
@@ -273,8 +327,7 @@ def _target_tensor(x: Tensor, target) -> Tensor:
 
 def l1_loss(x: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean absolute error, as torch.nn.functional.l1_loss (target broadcasts like torch's)."""
-    check_reduction(reduction)
-    return L1Loss(reduction)(x, _target_tensor(x, target))
+    return L1Loss(reduction)(*_pair("l1_loss", x, target, reduction, float_kernel=False))
 
 
 def smooth_l1_loss(x: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -283,10 +336,12 @@ def smooth_l1_loss(x: Tensor, target, reduction: str = "mean", beta: float = 1.0
     Raises:
         RuntimeError: beta < 0.
     """
-    check_reduction(reduction)
-    if beta < 0:
-        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta; got beta={beta}")
-    return SmoothL1Loss(beta, 1.0, reduction)(x, _target_tensor(x, target))
+    def check_beta():
+        if beta < 0:
+            raise RuntimeError(f"smooth_l1_loss does not support negative values for beta; got beta={beta}")
+
+    pair = _pair("smooth_l1_cpu", x, target, reduction, float_kernel=True, parameter_check=check_beta)
+    return SmoothL1Loss(beta, 1.0, reduction)(*pair)
 
 
 def huber_loss(x: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -297,7 +352,9 @@ def huber_loss(x: Tensor, target, reduction: str = "mean", delta: float = 1.0) -
     Raises:
         RuntimeError: delta <= 0.
     """
-    check_reduction(reduction)
-    if delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta; got delta={delta}")
-    return SmoothL1Loss(delta, delta, reduction)(x, _target_tensor(x, target))
+    def check_delta():
+        if delta <= 0:
+            raise RuntimeError(f"huber_loss does not support non-positive values for delta; got delta={delta}")
+
+    pair = _pair("huber_cpu", x, target, reduction, float_kernel=True, parameter_check=check_delta)
+    return SmoothL1Loss(delta, delta, reduction)(*pair)

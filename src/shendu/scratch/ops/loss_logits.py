@@ -11,8 +11,8 @@ import numpy as np
 
 from ..tensor import Function, Tensor
 from .activation import log_softmax
-from .elementwise import unbroadcast
-from .loss import _reduce, check_reduction, nll_loss
+from .elementwise import broadcast_error, unbroadcast
+from .loss import _reduce, check_reduction, nll_loss, not_differentiable
 
 
 class BCEWithLogitsLoss(Function):
@@ -83,6 +83,13 @@ def binary_cross_entropy_with_logits(x: Tensor, target, weight=None, reduction: 
         target = Tensor(np.asarray(target, dtype=x.dtype))
     if target.shape != x.shape:
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(x.shape)})")
+    not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"binary_cross_entropy_with_logits" is not implemented for {x.dtype} logits, as '
+                                  f"in torch; pass float logits")
+    if target.dtype == np.bool_:
+        raise NotImplementedError("binary_cross_entropy_with_logits computes 1 - target, which torch does not "
+                                  "support for a bool target; convert it with target.float()")
     if target.dtype.kind != "f":
         raise RuntimeError(f"binary_cross_entropy_with_logits needs a floating-point target; got {target.dtype} "
                            f"(convert it with target.float())")
@@ -124,9 +131,9 @@ def _probability_targets(logits: Tensor, target: Tensor, weight, ignore_index: i
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / classes
     terms = logp * target
-    if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, logits.dtype)
-        terms = terms * Tensor(w.reshape((-1,) + (1,) * (logits.ndim - class_dim - 1)))  # (C, 1, ...)
+    if weight is not None:  # a weight tensor stays in the graph: torch differentiates it here
+        w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight, logits.dtype))
+        terms = terms * w.reshape((-1,) + (1,) * (logits.ndim - class_dim - 1))  # (C, 1, ...)
     if reduction == "none":
         return terms.sum(class_dim) * -1.0
     if reduction == "sum":
@@ -184,16 +191,21 @@ class KLDivLoss(Function):
     """loss = t (log t - x), 0 where t = 0; with log_target, e^t (t - x). x holds log-probabilities.
 
     Kullback & Leibler, "On Information and Sufficiency", 1951. d/dx = -t (or -e^t);
-    d/dt = log t + 1 - x (or e^t (t - x + 1)). reduction "batchmean" divides the sum by N.
+    d/dt = log t + 1 - x (nan at t = 0, as torch; or e^t (t - x + 1)). reduction "batchmean"
+    divides the sum by N.
     """
 
-    __slots__ = ("reduction", "log_target", "x", "target", "x_shape", "t_shape", "divisor")
+    __slots__ = ("reduction", "log_target", "x", "target", "x_shape", "t_shape", "divisor", "shape")
 
     def __init__(self, reduction: str, log_target: bool):
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, x, target):
         self.x, self.target, self.x_shape, self.t_shape = x, target, x.shape, target.shape
+        try:
+            self.shape = np.broadcast_shapes(x.shape, target.shape)
+        except ValueError:
+            raise broadcast_error(x, target) from None
         if self.log_target:
             losses = np.exp(target) * (target - x)
         else:
@@ -203,21 +215,22 @@ class KLDivLoss(Function):
         if self.reduction == "none":
             return losses
         if self.reduction in ("mean", "batchmean"):
-            self.divisor = losses.size if self.reduction == "mean" else (losses.shape[0] if losses.ndim else 1)
+            self.divisor = losses.size if self.reduction == "mean" else (x.shape[0] if x.ndim else 1)  # torch: input's N
         return np.asarray(losses.sum() / self.divisor)
 
     def backward(self, grad):
         x, t = self.x, self.target
         grad = grad / self.divisor
         weight = np.exp(t) if self.log_target else t
-        gx = unbroadcast(-weight * grad, self.x_shape) if self.inputs[0].requires_grad else None
+        gx = unbroadcast(np.broadcast_to(-weight * grad, self.shape), self.x_shape) \
+            if self.inputs[0].requires_grad else None
         gt = None
         if self.inputs[1].requires_grad:
             if self.log_target:
                 gt = weight * (t - x + 1) * grad
             else:
-                with np.errstate(divide="ignore"):
-                    gt = np.where(t > 0, np.log(np.where(t > 0, t, 1)) + 1 - x, 0) * grad
+                with np.errstate(divide="ignore", invalid="ignore"):  # torch: nan where t == 0
+                    gt = np.where(t > 0, np.log(np.where(t > 0, t, 1)) + 1 - x, np.nan) * grad
             gt = unbroadcast(gt, self.t_shape)
         return gx, gt
 
@@ -237,4 +250,7 @@ def kl_div(x: Tensor, target, reduction: str = "mean", log_target: bool = False)
         check_reduction(reduction)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=x.dtype))
+    if x.dtype.kind != "f" or target.dtype.kind != "f":
+        raise RuntimeError(f"kl_div: Integral inputs not supported; got {x.dtype} and {target.dtype} (convert with "
+                           f".float())")
     return KLDivLoss(reduction, log_target)(x, target)

@@ -238,6 +238,26 @@ def batch_norm_eval(x: Tensor, running_mean, running_var, weight, bias, eps: flo
     return op(*_present(x, weight, bias))
 
 
+def _float_input(name: str, x: Tensor) -> None:
+    if x.data.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" is not implemented for {x.data.dtype} inputs, as in torch; convert with '
+                                  f".float() first")
+
+
+def check_batch_norm(x: Tensor, running_mean, running_var, weight, bias) -> None:
+    """torch's checks of F.batch_norm's arguments: a float input, statistics and affine
+    parameters with one entry per channel."""
+    if x.data.dtype.kind != "f":
+        raise NotImplementedError(f'"batch_norm" is not implemented for {x.data.dtype} inputs, as in torch; '
+                                  f"convert with .float() first")
+    channels = x.shape[1] if x.ndim > 1 else 1
+    for name, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                        ("bias", bias)):
+        if value is not None and np.size(value.data if isinstance(value, Tensor) else value) != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not "
+                               f"{np.size(value.data if isinstance(value, Tensor) else value)}")
+
+
 def _normalized_shape(x: Tensor, normalized_shape) -> tuple:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape) :]) != shape:
@@ -263,6 +283,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     shape = _normalized_shape(x, normalized_shape)
     _check_param("weight", weight, shape)
     _check_param("bias", bias, shape)
+    _float_input("LayerNormKernelImpl", x)
     op = LayerNorm(len(shape), eps, weight is not None, bias is not None)
     return op(*_present(x, weight, bias))
 
@@ -271,10 +292,15 @@ def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 
     """Group norm of x (N, C, *) over groups of C // num_groups channels, as torch's F.group_norm.
 
     Raises:
-        RuntimeError: x has fewer than 2 dims, or C is not divisible by num_groups.
+        RuntimeError: x has fewer than 2 dims, C is not divisible by num_groups, or no spatial elements.
+        ValueError: one value per group (torch's batch-size check).
     """
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
+    spatial = int(np.prod(x.shape[2:]))
+    if num_groups > 0 and x.shape[0] * (x.shape[1] // num_groups) * spatial == 1:  # torch's _verify_batch_size
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)} "
+                         f"with num_groups={num_groups}")
     if num_groups <= 0 or x.shape[1] % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input of "
@@ -284,6 +310,9 @@ def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 
         if param is not None and tuple(param.shape) != (x.shape[1],):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in "
                                f"input, but got {name} of shape {list(param.shape)} and input of shape {list(x.shape)}")
+    _float_input("GroupNormKernelImpl", x)
+    if spatial == 0 and x.shape[0] * x.shape[1]:
+        raise RuntimeError(f"Expected HxW to be greater than 0, got 0 (input of shape {list(x.shape)})")
     op = GroupNorm(num_groups, eps, weight is not None, bias is not None)
     return op(*_present(x, weight, bias))
 
@@ -298,5 +327,6 @@ def rms_norm(x: Tensor, normalized_shape, weight=None, eps: float | None = None)
     """
     shape = _normalized_shape(x, normalized_shape)
     _check_param("weight", weight, shape)
+    _float_input("rms_norm", x)
     eps = float(np.finfo(x.dtype).eps) if eps is None else eps
     return RMSNorm(len(shape), eps, weight is not None)(*_present(x, weight, None))

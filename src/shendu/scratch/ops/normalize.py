@@ -11,7 +11,7 @@ from .shape import normalize_dim
 class Normalize(Function):
     """out = x / d with d = max(||x||_p, eps) along `axis` (torch: x / norm.clamp_min(eps)).
 
-    d out / dx = g / d - x sum(g x) / d^2 * dn/dx where n >= eps (clamp_min's rule), with
+    d out / dx = g / d - x sum(g x) / d^2 * dn/dx where n > eps (clamp_min's rule: 0 at the tie), with
     dn/dx = sign(x) |x|^(p-1) / n^(p-1) (0 where n = 0, as torch's norm backward); for p = inf
     the gradient is shared among the entries of largest |x|.
     """
@@ -43,11 +43,13 @@ class Normalize(Function):
             return np.sign(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = x / n if p == 2 else np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1)
+            if p < 1:  # torch's norm backward: 0 where x is 0 (|x|^(p-1) is infinite there)
+                scaled = np.where(x == 0, 0, scaled)
         return np.where(n == 0, 0, scaled)
 
     def backward(self, grad):
         d = self.denom
-        through = (self.norm >= self.eps).astype(grad.dtype)  # clamp_min passes the gradient where n >= eps
+        through = (self.norm > self.eps).astype(grad.dtype)  # clamp_min passes the gradient where n > eps
         g_norm = -(grad * self.x).sum(axis=self.axis, keepdims=True) / (d * d) * through
         return (grad / d + g_norm * self._norm_grad(),)
 
@@ -58,7 +60,15 @@ def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Te
     Raises:
         IndexError: dim out of range.
         ValueError: p <= 0 (torch's p=0 "norm" counts nonzeros and has no useful gradient).
+        RuntimeError: an integer or bool input, or p = inf over an empty dim.
     """
     if not p > 0:
         raise ValueError(f"normalize supports p > 0 (including inf) in shendu.scratch; got p={p}")
-    return Normalize(float(p), normalize_dim(dim, x.ndim), eps)(x)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{x.data.dtype} (convert with .float())")
+    axis = normalize_dim(dim, x.ndim)
+    if p == np.inf and x.ndim and x.shape[axis] == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the inf norm on the dimension {dim} because this "
+                           f"dimension is empty and the operation does not have an identity")
+    return Normalize(float(p), axis, eps)(x)

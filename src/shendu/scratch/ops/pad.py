@@ -135,8 +135,11 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> T
     if mode not in _NUMPY_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}; expected one of constant, reflect, "
                                   "replicate, circular")
-    if value is not None:
+    if value is not None and value != 0:  # torch lets value=0 through with any mode
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument; got value={value}')
+    if x.data.dtype == np.bool_ and mode != "circular":  # torch's circular pad copies slices: bool works
+        raise NotImplementedError(f'"{mode}" padding is not implemented for bool tensors, as in torch; pad .long() '
+                                  f"or .float() values")
     _check_non_constant(x, pad, mode)
     maps = [(axis, _index_map(x.shape[axis], before, after, mode)) for axis, before, after in _pairs(pad, x.ndim)]
     return IndexPad(maps)(x)
