@@ -104,7 +104,13 @@ class Conv2d(Function):
         buffer = workspace.empty("conv2d.cols", (g, self.chunk * ho * wo, kh * kw * c // g), xh.dtype)
         cols = buffer[:, : n * ho * wo]  # (G, rows, KH*KW*C/G)
         grouped = windows.reshape(n, ho, wo, g, c // g, kh, kw)  # split C into (G, C/G): a view
-        np.copyto(cols.reshape(g, n, ho, wo, kh, kw, c // g), grouped.transpose(3, 0, 1, 2, 5, 6, 4))
+        target = cols.reshape(g, n, ho, wo, kh, kw, c // g)
+        if kw * c // g >= 16:  # one copy, whose inner loop runs over a patch row's KW*C/G floats
+            np.copyto(target, grouped.transpose(3, 0, 1, 2, 5, 6, 4))
+        else:  # few channels (a first layer): one copy per kernel offset, inner loop along Wo
+            for p in range(kh):
+                for q in range(kw):
+                    np.copyto(target[:, :, :, :, p, q], grouped[..., p, q].transpose(3, 0, 1, 2, 4))
         return cols
 
     def backward(self, grad):
