@@ -233,3 +233,19 @@ def test_products_leave_openblas_thread_count_and_errors_as_they_were(num_thread
         st.matmul(st.ones(300, 299), st.ones(300, 300))
     with pytest.raises(RuntimeError, match="in_features=300"):
         F.linear(st.ones(300, 299), st.ones(300, 300))
+
+
+# ---- dropout: masks from raw generator bits ---------------------------------------------------------
+
+@pytest.mark.parametrize("p", [0.1, 0.25, 0.5, 0.9])
+def test_dropout_mask_from_raw_bits_keeps_one_minus_p_and_scales(p):
+    st.manual_seed(7)
+    x = st.ones(301, 333, requires_grad=True)  # an odd element count: the last raw draw is half used
+    y = F.dropout(x, p)
+    kept = y.data != 0
+    assert abs(kept.mean() - (1 - p)) < 4 * np.sqrt(p * (1 - p) / kept.size)
+    np.testing.assert_allclose(y.data[kept], np.float32(1 / (1 - p)), rtol=1e-6)
+    y.backward(st.ones(301, 333))
+    np.testing.assert_array_equal(x.grad.data, y.data)  # d/dx = the mask
+    st.manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(st.ones(301, 333), p).data, y.data)  # seeded
