@@ -538,75 +538,6 @@ class Tensor:
     def __getitem__(self, index):
         return _index.getitem(self, index)
 
-    # ---- in place, outside the graph (initialization, masking data) -------------------------
-    def _check_in_place(self) -> None:
-        if self.requires_grad and autograd._grad_enabled:
-            raise RuntimeError(
-                "a Tensor that requires grad is being used in an in-place operation; "
-                "wrap it in `with scratch.no_grad():` or write to `.data`"
-            )
-
-    def _assign(self, compute) -> Tensor:
-        # torch's in-place rule: the result must keep this tensor's shape and fit its dtype.
-        self._check_in_place()
-        with autograd.no_grad():
-            result = compute()
-        if result.shape != self.shape:
-            raise RuntimeError(
-                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
-            )
-        if _promo.category(result.dtype) > _promo.category(self.dtype):
-            raise RuntimeError(
-                f"result type {result.dtype} can't be cast to the desired output type {self.dtype}"
-            )
-        self.data[...] = result.data
-        return self
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        """self += alpha * other in place, outside the graph (like fill_)."""
-        return self._assign(lambda: _ew.add(self, other, alpha=alpha))
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        return self._assign(lambda: _ew.sub(self, other, alpha=alpha))
-
-    def mul_(self, other) -> Tensor:
-        return self._assign(lambda: _ew.mul(self, other))
-
-    def div_(self, other) -> Tensor:
-        return self._assign(lambda: _ew.div(self, other))
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        return self._assign(lambda: _un.clamp(self, min, max))
-
-    def __setitem__(self, index, value) -> None:
-        self._check_in_place()
-        _index.setitem(self, index, value)
-
-    def fill_(self, value) -> Tensor:
-        self._check_in_place()
-        self.data[...] = value
-        return self
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def copy_(self, source) -> Tensor:
-        """Copy `source` (broadcast to this tensor's shape, cast to its dtype) in place.
-
-        Raises:
-            RuntimeError: source does not broadcast to this shape (torch's copy_ keeps no leading 1s).
-        """
-        self._check_in_place()
-        data = np.asarray(_ew.data_of(source))
-        try:
-            shape = np.broadcast_shapes(self.shape, data.shape)
-        except ValueError:
-            raise _ew.broadcast_error(self.data, data) from None
-        if shape != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(shape)}")
-        self.data[...] = data
-        return self
-
 
 def _new_shape(size: tuple) -> tuple:
     if any(n < 0 for n in size):
@@ -621,60 +552,16 @@ def _comparable(other) -> bool:
 # Imported last: the op modules subclass Function and build Tensors, both defined above.
 from .ops import activation as _act  # noqa: E402
 from .ops import compare as _cmp  # noqa: E402
-from .ops import cumulative as _cum  # noqa: E402
 from .ops import division as _div  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import extremes as _ext  # noqa: E402
-from .ops import gather as _gather  # noqa: E402
 from .ops import index as _index  # noqa: E402
-from .ops import masked as _masked  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
 from .ops import power as _pow  # noqa: E402
-from .ops import promotion as _promo  # noqa: E402
-from .ops import reduce as _red  # noqa: E402
-from .ops import rounding as _round  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
-from .ops import sort as _sort  # noqa: E402
 from .ops import unary as _un  # noqa: E402
 from .ops import variance as _var  # noqa: E402
 
-# The method forms: x.name(*args) is name(x, *args), as torch.Tensor's are torch's functions.
-_METHODS = {
-    _ew: ("add", "sub", "mul", "div"),
-    _div: ("floor_divide", "remainder"),
-    _pow: ("pow", "square", "reciprocal", "rsqrt"),
-    _un: ("neg", "exp", "log", "sqrt", "sin", "cos", "abs", "log1p", "expm1"),
-    _round: ("sign", "floor", "ceil", "round", "trunc"),
-    _cmp: ("eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum", "logical_not", "logical_and",
-           "logical_or", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan", "isinf",
-           "isfinite", "allclose"),
-    _act: ("relu", "sigmoid", "tanh"),
-    _red: ("sum", "mean", "prod", "logsumexp", "any", "all", "norm"),
-    _sort: ("sort", "argsort", "topk"),
-    _index: ("index_select", "masked_select", "nonzero", "narrow", "unbind"),
-    _ext: ("argmax", "argmin", "amax", "amin"),
-    _cum: ("cumsum",),
-    _mm: ("matmul",),
-    _masked: ("masked_fill", "tril", "triu"),
-    _gather: ("gather", "scatter_add"),
-    _shape: ("transpose", "flatten", "unsqueeze", "squeeze", "chunk", "split"),
-}
-
-
-def _deferred(module, name: str):
-    # The module that imported this one first is still half-initialized here; look up later.
-    def method(self, *args, **kwargs):
-        return getattr(module, name)(self, *args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-for _module, _names in _METHODS.items():
-    for _name in _names:
-        setattr(Tensor, _name, getattr(_module, _name, None) or _deferred(_module, _name))
-Tensor.negative, Tensor.true_divide, Tensor.multiply, Tensor.subtract = (
-    _un.neg, _ew.div, _ew.mul, _ew.sub)
-Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal, Tensor.not_equal = (
-    _cmp.gt, _cmp.lt, _cmp.ge, _cmp.le, _cmp.ne)
-Tensor.swapaxes = Tensor.swapdims = _shape.transpose
+# isort: split
+# The method forms and the in-place methods: tensor_methods attaches them to Tensor.
+from . import tensor_methods  # noqa: E402, F401
