@@ -134,13 +134,7 @@ class Conv2d(Function):
             if need_b:
                 gb = rows.sum(axis=0)
             if need_x:
-                buffer = workspace.empty("conv2d.dcols", (g, nb * ho * wo, kh * kw * cg), grad.dtype)
-                dcols = buffer[:, : len(rows)]  # (G, rows, KH*KW*C/G)
-                if g == 1:
-                    np.matmul(rows, w2t[0], out=dcols[0])
-                else:
-                    np.matmul(grouped, w2t, out=dcols)
-                self._col2im(dcols, dxh[start:stop])
+                self._col2im(self._patch_gradients(rows, grouped, w2t), dxh[start:stop])
             return gw, gb
 
         results = parallel(run, -(-n // nb))
@@ -159,17 +153,30 @@ class Conv2d(Function):
             gx = dxh[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)  # (N, C, H, W)
         return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
 
-    def _col2im(self, dcols: np.ndarray, target: np.ndarray) -> None:
-        """target (n, Hp, Wp, C) = the sum of each patch row's gradient dcols (G, rows, KH*KW*C/G) at its patch."""
-        (ho, wo), (kh, kw), (dh, dw), g = self.out_hw, self.kernel, self.dilation, self.groups
+    def _patch_gradients(self, rows: np.ndarray, grouped: np.ndarray, w2t: np.ndarray) -> np.ndarray:
+        """(KH*KW, rows, C): the gradient of each patch row's (p, q) entries, one contiguous block per offset.
+
+        Adding a (rows, KH*KW*C) patch gradient's (p, q) columns straight into the image would
+        run numpy's add over rows of C floats (slow: per-row overhead). Without groups one
+        product per offset writes each block directly; with groups one copy rearranges them.
+        """
+        (ho, wo), (kh, kw), g = self.out_hw, self.kernel, self.groups
+        c, m = w2t.shape[2] * g // (kh * kw), len(rows)
+        blocks = workspace.empty("conv2d.col2im", (kh * kw, self.chunk * ho * wo, c), rows.dtype)[:, :m]
+        if g == 1:
+            per_offset = w2t[0].reshape(-1, kh * kw, c).transpose(1, 0, 2)  # (KH*KW, O, C): a view
+            np.matmul(rows, per_offset, out=blocks)  # (rows, O) @ (KH*KW, O, C): one BLAS call per offset
+            return blocks
+        dcols = workspace.empty("conv2d.dcols", (g, self.chunk * ho * wo, kh * kw * c // g), rows.dtype)[:, :m]
+        np.matmul(grouped, w2t, out=dcols)  # (G, rows, KH*KW*C/G)
+        np.copyto(blocks.reshape(kh * kw, m, g, c // g), dcols.reshape(g, m, kh * kw, c // g).transpose(2, 1, 0, 3))
+        return blocks
+
+    def _col2im(self, blocks: np.ndarray, target: np.ndarray) -> None:
+        """target (n, Hp, Wp, C) = the sum of the patch gradients blocks (KH*KW, n*Ho*Wo, C), each at its patch."""
+        (ho, wo), (kh, kw), (dh, dw) = self.out_hw, self.kernel, self.dilation
         n, c = target.shape[0], target.shape[3]
-        # Adding dcols' (p, q) columns straight into the window would run numpy's add over rows
-        # of C floats (slow: per-row overhead); one copy makes each kernel offset's gradient a
-        # contiguous block, and the KH*KW adds then run over whole rows of the window.
-        buffer = workspace.empty("conv2d.col2im", (kh, kw, self.chunk, ho, wo, c), target.dtype)
-        blocks = buffer[:, :, :n]  # (KH, KW, n, Ho, Wo, C)
-        patches = dcols.reshape(g, n, ho, wo, kh, kw, c // g).transpose(4, 5, 1, 2, 3, 0, 6)  # (KH, KW, n, Ho, Wo, G, C/G)
-        np.copyto(blocks.reshape(kh, kw, n, ho, wo, g, c // g), patches)
+        blocks = blocks.reshape(kh, kw, n, ho, wo, c)
         target[...] = 0
         for p in range(kh):
             for q in range(kw):
