@@ -232,6 +232,9 @@ REGRESSIONS = {
         F("scaled_dot_product_attention"), (A([[1]], "int64"), A([[1]], "int64"), A([[1]], "int64")), {}),
     "scaled_dot_product_attention of mixed float dtypes raises RuntimeError": (
         F("scaled_dot_product_attention"), (A([[1.0]], "float32"), A([[1.0]]), A([[1.0]], "float32")), {}),
+    "scaled_dot_product_attention with a mask that would enlarge the scores raises RuntimeError": (
+        F("scaled_dot_product_attention"), (A([[1.0]]), A(np.ones((3, 1)), grad=True), A(np.ones((3, 1)))),
+        {"attn_mask": A(np.ones((2, 3)), bool)}),
     "replicate padding of bools raises NotImplementedError": (
         F("pad"), (A(np.ones((1, 2, 2)), bool), (1, 1, 1, 1)), {"mode": "replicate"}),
     "circular padding of bools works": (F("pad"), (A(np.ones((1, 2, 2)), bool), (1, 1)), {"mode": "circular"}),

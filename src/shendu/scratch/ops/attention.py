@@ -79,8 +79,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         (..., L, Ev).
 
     Raises:
-        RuntimeError: attn_mask together with is_causal, head counts that do not divide, or
-            query, key and value not all of one floating point dtype.
+        RuntimeError: attn_mask together with is_causal, an attn_mask that does not broadcast to
+            the scores (..., L, S), head counts that do not divide, or query, key and value not
+            all of one floating point dtype.
     """
     if not query.dtype == key.dtype == value.dtype:
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
@@ -99,6 +100,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores = matmul(query * scale, key.transpose(-2, -1))  # (..., L, S)
     mask = _additive_mask(attn_mask, length, source, is_causal, scores.dtype)
     if mask is not None:
+        try:
+            grown = np.broadcast_shapes(scores.shape, mask.shape) != scores.shape
+        except ValueError:
+            grown = True
+        if grown:  # torch adds the mask to the scores in place: it may not enlarge them
+            raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {list(mask.shape)} does not "
+                               f"broadcast to the attention scores' shape {list(scores.shape)} (..., L, S)")
         scores = scores + (mask if isinstance(mask, Tensor) else Tensor(mask))
     weights = SafeSoftmax(scores.ndim - 1)(scores)  # (..., L, S)
     if dropout_p > 0:
