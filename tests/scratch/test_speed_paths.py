@@ -249,3 +249,19 @@ def test_dropout_mask_from_raw_bits_keeps_one_minus_p_and_scales(p):
     np.testing.assert_array_equal(x.grad.data, y.data)  # d/dx = the mask
     st.manual_seed(7)
     np.testing.assert_array_equal(F.dropout(st.ones(301, 333), p).data, y.data)  # seeded
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_parallel_works_in_a_forked_child():
+    import os
+
+    st.set_num_threads(2)
+    assert threads.parallel(lambda i: i, 4) == [0, 1, 2, 3]  # the parent's pool threads exist now
+    pid = os.fork()
+    if pid == 0:  # child: a pool made before the fork has no threads here; it must not hang
+        try:
+            ok = threads.parallel(lambda i: i * 2, 6) == [0, 2, 4, 6, 8, 10]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

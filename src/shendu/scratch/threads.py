@@ -17,6 +17,7 @@ import ctypes
 import functools
 import itertools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,16 @@ def get_num_threads() -> int | None:
         return _num_threads
     blas = _openblas()
     return None if blas is None else int(blas[1]())
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's pool threads: make a new pool (and lock) on demand."""
+    global _executor, _executor_workers, _region
+    _executor, _executor_workers, _region = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
