@@ -92,7 +92,7 @@ def scatter_add(rng):
     dim = g.draw_dim(rng, ndim)
     d = dim % max(ndim, 1)
     src_shape = tuple(int(rng.integers(0, n + 2)) if i == d else n for i, n in enumerate(x.array.shape))
-    index_shape = tuple(int(rng.integers(0, n + 1)) for n in src_shape)
+    index_shape = src_shape if g.chance(rng, 0.5) else tuple(int(rng.integers(0, n + 1)) for n in src_shape)
     size = x.array.shape[d] if ndim else 1
     src_dtype = x.array.dtype.name if g.chance(rng, 0.9) else g.draw_dtype(rng)
     return Case((x, dim, g.index_tensor(rng, index_shape, size), g.tensor(rng, src_shape, src_dtype)))
