@@ -452,7 +452,12 @@ def test_every_option_and_setting_that_the_source_advises_exists():
 
     group = typer.main.get_command(app)
     flags = {"--help", *OTHER_TOOLS}
-    for command in [group, *group.commands.values()]:
+    commands, stack = [], [group]
+    while stack:  # sub-groups too (`shendu explain conv`, `shendu lab ...`)
+        command = stack.pop()
+        commands.append(command)
+        stack.extend(getattr(command, "commands", {}).values())
+    for command in commands:
         for param in command.params:
             flags.update(o for o in [*param.opts, *getattr(param, "secondary_opts", [])] if o.startswith("--"))
     names = set()
