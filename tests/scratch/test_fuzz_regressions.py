@@ -105,6 +105,59 @@ REGRESSIONS = {
     "long() of a tensor that requires grad leaves the graph": (method("long"), (A([1.5], grad=True),), {}),
     "a @ b through __rmatmul__ keeps a's gradient": (
         lambda e, a, b: b.__rmatmul__(a), (A([1.0, 2.0], grad=True), A([[1.0], [2.0]], grad=True)), {}),
+    # ---- matrix products: one dtype, no bools, empty operands ----------------------------------
+    "matmul of float32 and float64 raises RuntimeError": (lib("matmul"), (A([[1.0, 2.0]], "float32"), A([[1.0], [2.0]])), {}),
+    "@ of an int64 vector and a float32 batch raises RuntimeError": (
+        operator.matmul, (A([1, 2], "int64"), A(np.ones((2, 2, 3)), "float32")), {}),
+    "mm of float64 and int32 raises RuntimeError": (method("mm"), (A(np.ones((2, 2))), A(np.ones((2, 2)), "int32")), {}),
+    "bmm of float32 and float64 raises RuntimeError": (
+        method("bmm"), (A(np.ones((2, 2, 3)), "float32", grad=True), A(np.ones((2, 3, 1)), grad=True)), {}),
+    "a 2-d float32 operand that requires grad with an empty float64 batch raises RuntimeError": (
+        operator.matmul, (A(np.ones((2, 3)), "float32", grad=True), A(np.ones((0, 3, 2)))), {}),
+    "matmul of int64 matrices stays int64": (lib("matmul"), (A([[1, -2], [3, 4]], "int64"), A([[5], [6]], "int64")), {}),
+    "matmul of bool matrices raises NotImplementedError": (
+        lib("matmul"), (A([[True, False]], bool), A([[True], [True]], bool)), {}),
+    "dot of empty bool vectors raises NotImplementedError": (lib("matmul"), (A(np.zeros(0), bool), A(np.zeros(0), bool)), {}),
+    "matmul of bool matrices with nothing to compute gives bools": (
+        lib("matmul"), (A(np.ones((2, 0)), bool), A(np.ones((0, 3)), bool)), {}),
+    "a bool vector @ a float batch raises NotImplementedError (torch's bmm)": (
+        operator.matmul, (A([True, False], bool), A(np.ones((2, 2, 2)), "float32")), {}),
+    "a bool vector @ a float batch that folds into one matrix raises RuntimeError (torch's mv)": (
+        operator.matmul, (A([True], bool), A(np.ones((2, 1, 2)), "float32")), {}),
+    "a float vector @ a bool batch raises RuntimeError": (
+        operator.matmul, (A([1.0, 2.0], "float32"), A(np.ones((2, 2, 2)), bool)), {}),
+    "bool matmul checks shapes first (RuntimeError)": (lib("matmul"), (A(np.ones((2, 3)), bool), A(np.ones((2, 2)), bool)), {}),
+    # ---- linear ------------------------------------------------------------------------------
+    "linear with a 1-d weight and a bias raises RuntimeError": (
+        F("linear"), (A(np.ones((2, 3))), A(np.ones(3)), A(np.ones(1))), {}),
+    "linear with a 1-d weight and a 0-d bias on a 2-d input raises RuntimeError": (
+        F("linear"), (A(np.ones((2, 3))), A(np.ones(3)), A(0.5)), {}),
+    "linear with a 1-d weight and a 0-d bias on a 3-d input adds the bias": (
+        F("linear"), (A(np.arange(12.0).reshape(2, 2, 3), grad=True), A([1.0, -1.0, 2.0], grad=True), A(0.5, grad=True)),
+        {}),
+    "linear with a 1-d weight and no bias": (F("linear"), (A(np.ones((2, 3)), grad=True), A([1.0, 2.0, 3.0], grad=True)), {}),
+    "linear's 0-d bias has a 0-d gradient": (
+        F("linear"), (A(np.arange(6.0).reshape(2, 3), grad=True), A(np.ones((2, 3)), grad=True), A(0.5, grad=True)), {}),
+    "linear's 0-d bias on a 1-d input has a 0-d gradient": (
+        F("linear"), (A([1.0, 2.0, 3.0], grad=True), A(np.ones((2, 3)), grad=True), A(0.5, grad=True)), {}),
+    "linear with a (1,) bias broadcasts it": (
+        F("linear"), (A(np.ones((3, 2, 3)), grad=True), A(np.ones((2, 3)), grad=True), A([0.5], grad=True)), {}),
+    "linear of float32 input and a float64 weight raises RuntimeError": (
+        F("linear"), (A(np.ones((2, 3)), "float32"), A(np.ones((2, 3)))), {}),
+    "linear of int64 tensors stays int64": (
+        F("linear"), (A([[1, 2, 3]], "int64"), A([[1, 0, -1], [2, 2, 2]], "int64"), A([5, 6], "int64")), {}),
+    "linear of bools raises NotImplementedError": (
+        F("linear"), (A([[True, False]], bool), A([[True, True]], bool), A([False], bool)), {}),
+    "linear of an empty batch of bools gives bools": (
+        F("linear"), (A(np.ones((0, 2)), bool), A(np.ones((3, 2)), bool), A(np.ones(3), bool)), {}),
+    "linear of bools with in_features=0 and a bias raises RuntimeError": (
+        F("linear"), (A(np.ones((2, 0)), bool), A(np.ones((3, 0)), bool), A(np.ones(3), bool)), {}),
+    "linear's backward with an empty batch": (
+        F("linear"), (A(np.ones((0, 3)), grad=True), A(np.ones((2, 3)), grad=True), A(np.ones(2), grad=True)), {}),
+    "linear's backward with an empty 3-d batch": (
+        F("linear"), (A(np.ones((2, 0, 3)), "float32", grad=True), A(np.ones((2, 3)), "float32", grad=True)), {}),
+    "linear's backward with in_features=0": (
+        F("linear"), (A(np.ones((2, 0)), grad=True), A(np.ones((3, 0)), grad=True), A(np.ones(3), grad=True)), {}),
     # ---- reductions -----------------------------------------------------------------------------
     "sum of bools with dtype=bool is bool": (lib("sum"), (A([[True, False]], bool), 1), {"dtype": DType("bool")}),
     "sum with an integer dtype of a tensor that requires grad raises RuntimeError": (
