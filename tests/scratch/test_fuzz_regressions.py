@@ -158,6 +158,27 @@ REGRESSIONS = {
         F("linear"), (A(np.ones((2, 0, 3)), "float32", grad=True), A(np.ones((2, 3)), "float32", grad=True)), {}),
     "linear's backward with in_features=0": (
         F("linear"), (A(np.ones((2, 0)), grad=True), A(np.ones((3, 0)), grad=True), A(np.ones(3), grad=True)), {}),
+    # ---- pooling: torch's CPU kernels decide the dtypes -----------------------------------------
+    "avg_pool2d of int64 divides with truncation toward zero": (
+        F("avg_pool2d"), (A([[[[-3, 1, 2], [5, -7, 1], [2, 2, -1]]]], "int64"), 2, 1), {}),
+    "avg_pool2d of int64 with divisor_override truncates toward zero": (
+        F("avg_pool2d"), (A([[[[-3, 1, 2], [5, -7, 1], [2, 2, -1]]]], "int64"), 2, 1), {"divisor_override": 3}),
+    "avg_pool1d of int64 with padding not counted": (
+        F("avg_pool1d"), (A([[[-7, -5, 5, 7, -1, 3, 100, -101]]], "int64"), 3, 1, 1), {"count_include_pad": False}),
+    "avg_pool2d of int32 raises NotImplementedError": (F("avg_pool2d"), (A(np.ones((1, 2, 2)), "int32"), 2), {}),
+    "avg_pool1d of bools raises NotImplementedError": (F("avg_pool1d"), (A(np.ones((1, 1, 4)), bool), 2), {}),
+    "avg_pool2d of bools checks the padding first (RuntimeError)": (
+        F("avg_pool2d"), (A(np.ones((1, 2, 2)), bool), 2), {"padding": 2}),
+    "max_pool2d of int32 pads with the lowest integer": (
+        F("max_pool2d"), (A([[[[-5, -3], [-4, -9]]]], "int32"), 2, 1, 1), {}),
+    "max_pool2d of bools raises NotImplementedError": (F("max_pool2d"), (A(np.ones((1, 2, 2)), bool), 2), {}),
+    "max_pool1d of int64 raises NotImplementedError": (F("max_pool1d"), (A([[[1, 5, 2]]], "int64"), 2), {}),
+    "max_pool1d of int32 with an output too small raises RuntimeError": (
+        F("max_pool1d"), (A([[1, 5, 2]], "int32"), 4), {}),
+    "adaptive_avg_pool2d of int64 raises NotImplementedError": (
+        F("adaptive_avg_pool2d"), (A(np.ones((1, 4, 4)), "int64"), 2), {}),
+    "adaptive_avg_pool2d of bools to (1, 1) raises RuntimeError (torch takes the mean)": (
+        F("adaptive_avg_pool2d"), (A(np.ones((1, 1, 4, 4)), bool), (None, 1)), {}),
     # ---- reductions -----------------------------------------------------------------------------
     "sum of bools with dtype=bool is bool": (lib("sum"), (A([[True, False]], bool), 1), {"dtype": DType("bool")}),
     "sum with an integer dtype of a tensor that requires grad raises RuntimeError": (

@@ -195,13 +195,8 @@ DIVERGENCES: list[Divergence] = [
 
 # Engine bugs the fuzz finds in files another engineer owns go here until they are fixed, each
 # as a Divergence whose reason starts "PENDING (file):": skipped so that the fuzz stays green,
-# and listed in every report. Open: ops/pool.py, ops/conv.py, ops/dropout.py.
+# and listed in every report. Open: ops/conv.py, ops/dropout.py.
 PENDING: list[Divergence] = [
-    Divergence(("F.avg_pool2d", "F.avg_pool1d", "F.max_pool1d", "F.max_pool2d", "F.adaptive_avg_pool2d"),
-               lambda c: c.args[0].array.dtype.kind != "f",
-               "PENDING (ops/pool.py): integer or bool input; torch pools integers in their dtype (avg_pool) or "
-               "raises NotImplementedError (max_pool; bool) or RuntimeError (adaptive_avg_pool2d), scratch "
-               "answers or raises numpy's UFuncTypeError"),
     Divergence(("F.conv1d", "F.conv2d"), lambda c: c.args[0].array.dtype.kind != "f",
                "PENDING (ops/conv.py): integer or bool input; torch raises NotImplementedError, scratch answers"),
     Divergence(("F.dropout",), lambda c: c.args[0].array.dtype.kind != "f",

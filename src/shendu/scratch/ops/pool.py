@@ -7,6 +7,10 @@ usual `max_pool2d(x, 2)`) takes a faster path: the input viewed as (N, Ho, KH, W
 and in backward each window position's values copied into a contiguous slab, where the
 first-maximum masks and the gradient take a few long passes; in batch chunks on the
 threads of `set_num_threads`.
+
+Dtypes follow torch's CPU kernels: max_pool2d takes floats and integers, avg_pool floats and
+int64 (a sum divided with truncation toward zero, as C++ integer division), max_pool1d and
+adaptive_avg_pool2d floats only; the rest raise NotImplementedError, after the argument checks.
 """
 
 from __future__ import annotations
@@ -27,6 +31,27 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out
+
+
+# What each torch CPU kernel takes: (a test of the dtype, its description).
+_FLOATS = (lambda dtype: dtype.kind == "f", "float")
+_NUMBERS = (lambda dtype: dtype.kind in "fiu", "float or integer")
+_FLOATS_OR_INT64 = (lambda dtype: dtype.kind == "f" or dtype == np.int64, "float or int64")
+
+
+def _require(x: Tensor, kernel: str, supported: tuple, name: str) -> None:
+    """NotImplementedError where torch's CPU `kernel` has no version for x's dtype."""
+    takes, description = supported
+    if not takes(x.dtype):
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for {x.dtype}: {name} takes {description} input (as torch), got '
+            f"{x.dtype}; convert first, e.g. `x.float()`"
+        )
+
+
+def _lowest(dtype: np.dtype):
+    """What max-pooling pads with: -inf, or the lowest integer."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
 def _padded(x: np.ndarray, padding: tuple, out_hw: tuple, stride: tuple, span: tuple, fill) -> np.ndarray:
@@ -66,7 +91,8 @@ class MaxPool2d(Function):
                             zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True))
         if self._tiled():
             return self._forward_tiled(x)
-        xh = _padded(x, self.padding, self.out_hw, self.stride, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), -np.inf)
+        xh = _padded(x, self.padding, self.out_hw, self.stride, (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
+                     _lowest(x.dtype))
         offsets = self._offsets()
         out = window(xh, *offsets[0], self.out_hw, self.stride).copy()  # (N, Ho, Wo, C)
         for p, q in offsets[1:]:
@@ -218,7 +244,12 @@ class AvgPool2d(Function):
         for k in range(1, kh * kw):
             out += window(xh, k // kw, k % kw, self.out_hw, self.stride)
         self.divisor = self._divisor((h, w))
-        out /= self.divisor
+        if out.dtype.kind == "f":
+            out /= self.divisor
+        else:  # int64: C++ integer division, truncated toward zero (numpy's // floors)
+            d = self.divisor
+            quotient = out // d
+            out = quotient + ((quotient * d != out) & ((out < 0) != (np.asarray(d) < 0)))
         return out.transpose(0, 3, 1, 2)  # (N, C, Ho, Wo)
 
     def backward(self, grad):
@@ -286,33 +317,44 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation=1, ceil_mode: b
     return kernel, stride, padding, dilation
 
 
+def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool, kernel: str, supported: tuple,
+              name: str) -> Tensor:
+    """Max pooling of a 4-D x after the argument checks, then the dtype check of torch's `kernel`."""
+    kernel_size, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode)
+    _require(x, kernel, supported, name)
+    return MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode)(x)
+
+
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """Max pooling over (N, C, H, W) or (C, H, W), as torch.nn.functional.max_pool2d.
 
     stride defaults to kernel_size; ceil_mode rounds the output size up (windows past the
-    input read -inf). return_indices is not supported.
+    input read -inf, or the lowest integer). return_indices is not supported. Takes floats
+    and integers.
 
     Raises:
         RuntimeError: wrong rank, padding over half the kernel, a window larger than the input.
-        NotImplementedError: return_indices=True.
+        NotImplementedError: return_indices=True, or bool input.
     """
     if return_indices:
         raise NotImplementedError("max_pool2d(return_indices=True) is not implemented in shendu.scratch")
     if x.ndim == 3:
         return max_pool2d(unsqueeze(x, 0), kernel_size, stride, padding, dilation, ceil_mode)[0]
     check_input(x, "max_pool2d")
-    kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode)
-    return MaxPool2d(kernel, stride, padding, dilation, ceil_mode)(x)
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d", _NUMBERS, "max_pool2d")
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Average pooling over (N, C, H, W) or (C, H, W), as torch.nn.functional.avg_pool2d.
 
+    Takes floats and int64 (whose sums are divided with truncation toward zero, as torch).
+
     Raises:
         RuntimeError: wrong rank, padding over half the kernel, a window larger than the input,
             divisor_override 0.
+        NotImplementedError: input that is neither float nor int64.
     """
     if x.ndim == 3:
         return avg_pool2d(unsqueeze(x, 0), kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -321,6 +363,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     kernel, stride, padding, _ = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode)
+    _require(x, "avg_pool2d", _FLOATS_OR_INT64, "avg_pool")
     return AvgPool2d(kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)(x)
 
 
@@ -331,18 +374,26 @@ def _one_d(value) -> tuple:
 
 def max_pool1d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
-    """Max pooling over (N, C, L) or (C, L): max_pool2d on a height-1 view."""
+    """Max pooling over (N, C, L) or (C, L): max_pool2d on a height-1 view. Floats only, as torch.
+
+    Raises:
+        RuntimeError: as max_pool2d.
+        NotImplementedError: return_indices=True, or input that is not float.
+    """
+    if return_indices:
+        raise NotImplementedError("max_pool1d(return_indices=True) is not implemented in shendu.scratch")
     if x.ndim not in (2, 3):
         check_input(x, "max_pool1d", dims=1)
     stride = None if stride is None or stride == [] else _one_d(stride)
-    out = max_pool2d(unsqueeze(x, -2), _one_d(kernel_size), stride, (0, pair(padding)[0]), _one_d(dilation),
-                     ceil_mode, return_indices)
-    return out.squeeze(-2)  # (N, C, 1, Lo) -> (N, C, Lo)
+    x4 = unsqueeze(x, -2) if x.ndim == 3 else unsqueeze(unsqueeze(x, 0), -2)  # (N, C, 1, L)
+    out = _max_pool(x4, _one_d(kernel_size), stride, (0, pair(padding)[0]), _one_d(dilation), ceil_mode,
+                    "max_pool1d_impl", _FLOATS, "max_pool1d")
+    return out.squeeze(-2) if x.ndim == 3 else out[0].squeeze(-2)  # (N, C, 1, Lo) -> (N, C, Lo)
 
 
 def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Average pooling over (N, C, L) or (C, L): avg_pool2d on a height-1 view."""
+    """Average pooling over (N, C, L) or (C, L): avg_pool2d on a height-1 view (floats and int64)."""
     if x.ndim not in (2, 3):
         check_input(x, "avg_pool1d", dims=1)
     stride = None if stride is None or stride == [] else _one_d(stride)
@@ -354,18 +405,26 @@ def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
 def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed (Ho, Wo) output, as torch.nn.functional.adaptive_avg_pool2d.
 
-    output_size: int or (Ho, Wo); None in the pair keeps that input size.
+    output_size: int or (Ho, Wo); None in the pair keeps that input size. Floats only, as torch.
 
     Raises:
-        RuntimeError: wrong rank or a non-positive output size.
+        RuntimeError: wrong rank, a non-positive output size, or a (1, 1) output of a tensor
+            that is not float (torch takes the mean there, which needs a float dtype).
+        NotImplementedError: any other output of a tensor that is not float.
     """
     if x.ndim == 3:
         return adaptive_avg_pool2d(unsqueeze(x, 0), output_size)[0]
     check_input(x, "adaptive_avg_pool2d")
     out_hw = pair(output_size)
     out_hw = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(out_hw))
+    if out_hw == (1, 1) and x.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype: adaptive_avg_pool2d to (1, 1) averages over H and W, "
+            f"which needs a float input; got {x.dtype}; convert first, e.g. `x.float()`"
+        )
     if min(out_hw) <= 0:
         raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive; got {list(out_hw)}")
+    _require(x, "adaptive_avg_pool2d", _FLOATS, "adaptive_avg_pool2d")
     return AdaptiveAvgPool2d(out_hw)(x)
 
 
