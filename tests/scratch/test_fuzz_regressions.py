@@ -179,6 +179,28 @@ REGRESSIONS = {
         F("adaptive_avg_pool2d"), (A(np.ones((1, 4, 4)), "int64"), 2), {}),
     "adaptive_avg_pool2d of bools to (1, 1) raises RuntimeError (torch takes the mean)": (
         F("adaptive_avg_pool2d"), (A(np.ones((1, 1, 4, 4)), bool), (None, 1)), {}),
+    # ---- convolution: integers computed, bools refused ------------------------------------------
+    "conv2d of int64 computes in int64": (
+        F("conv2d"), (A(np.arange(32).reshape(1, 2, 4, 4) - 10, "int64"), A(np.arange(16).reshape(2, 2, 2, 2) - 8, "int64")),
+        {"bias": A([1, -1], "int64"), "stride": 2, "padding": 1}),
+    "conv2d of int32 with groups computes in int32": (
+        F("conv2d"), (A(np.arange(32).reshape(1, 2, 4, 4) - 10, "int32"), A(np.arange(8).reshape(2, 1, 2, 2) - 3, "int32")),
+        {"groups": 2, "padding": "same"}),
+    "conv1d of int64 with dilation computes in int64": (
+        F("conv1d"), (A(np.arange(10).reshape(1, 2, 5) - 4, "int64"), A(np.arange(8).reshape(2, 2, 2) - 3, "int64")),
+        {"dilation": 2}),
+    "conv2d of int32 with dilation raises NotImplementedError": (
+        F("conv2d"), (A(np.ones((1, 1, 5, 5)), "int32"), A(np.ones((1, 1, 2, 2)), "int32")), {"dilation": 2}),
+    "conv2d of bools raises NotImplementedError": (
+        F("conv2d"), (A(np.ones((1, 1, 3, 3)), bool), A(np.ones((1, 1, 2, 2)), bool)), {}),
+    "conv1d of bools with a float weight raises NotImplementedError": (
+        F("conv1d"), (A(np.ones((1, 3)), bool), A(np.ones((2, 1, 2)), "float32", grad=True)), {"padding": "same"}),
+    "conv2d of int64 with a float32 weight raises RuntimeError": (
+        F("conv2d"), (A(np.ones((1, 1, 3, 3)), "int64"), A(np.ones((1, 1, 2, 2)), "float32")), {}),
+    "conv2d of bools with a float bias raises RuntimeError": (
+        F("conv2d"), (A(np.ones((1, 1, 3, 3)), bool), A(np.ones((1, 1, 2, 2)), bool)), {"bias": A([1.0], "float32")}),
+    "conv2d of bools with bad groups raises RuntimeError": (
+        F("conv2d"), (A(np.ones((1, 2, 3, 3)), bool), A(np.ones((2, 2, 2, 2)), bool)), {"groups": 3}),
     # ---- reductions -----------------------------------------------------------------------------
     "sum of bools with dtype=bool is bool": (lib("sum"), (A([[True, False]], bool), 1), {"dtype": DType("bool")}),
     "sum with an integer dtype of a tensor that requires grad raises RuntimeError": (

@@ -195,10 +195,8 @@ DIVERGENCES: list[Divergence] = [
 
 # Engine bugs the fuzz finds in files another engineer owns go here until they are fixed, each
 # as a Divergence whose reason starts "PENDING (file):": skipped so that the fuzz stays green,
-# and listed in every report. Open: ops/conv.py, ops/dropout.py.
+# and listed in every report. Open: ops/dropout.py.
 PENDING: list[Divergence] = [
-    Divergence(("F.conv1d", "F.conv2d"), lambda c: c.args[0].array.dtype.kind != "f",
-               "PENDING (ops/conv.py): integer or bool input; torch raises NotImplementedError, scratch answers"),
     Divergence(("F.dropout",), lambda c: c.args[0].array.dtype.kind != "f",
                "PENDING (ops/dropout.py): an integer input; torch raises RuntimeError (returns empty inputs), "
                "scratch raises numpy's TypeError"),
