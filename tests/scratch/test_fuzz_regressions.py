@@ -201,6 +201,14 @@ REGRESSIONS = {
         F("conv2d"), (A(np.ones((1, 1, 3, 3)), bool), A(np.ones((1, 1, 2, 2)), bool)), {"bias": A([1.0], "float32")}),
     "conv2d of bools with bad groups raises RuntimeError": (
         F("conv2d"), (A(np.ones((1, 2, 3, 3)), bool), A(np.ones((2, 2, 2, 2)), bool)), {"groups": 3}),
+    # ---- dropout ---------------------------------------------------------------------------------
+    "dropout of ints in training raises RuntimeError": (F("dropout"), (A([1, 2, 3], "int64"),), {"p": 0.5}),
+    "dropout of a 0-d bool raises RuntimeError": (F("dropout"), (A(True, bool),), {"p": 0.3}),
+    "dropout of an empty int tensor returns it": (F("dropout"), (A(np.zeros((0, 3)), "int32"),), {"p": 0.5}),
+    "dropout of an empty float tensor returns it": (F("dropout"), (A(np.zeros((2, 0)), grad=True),), {"p": 0.5}),
+    "dropout of bools with p=1 gives False": (F("dropout"), (A([True, False], bool),), {"p": 1.0}),
+    "dropout of ints with training=False returns them": (
+        F("dropout"), (A([1, 2], "int32"),), {"p": 0.5, "training": False}),
     # ---- reductions -----------------------------------------------------------------------------
     "sum of bools with dtype=bool is bool": (lib("sum"), (A([[True, False]], bool), 1), {"dtype": DType("bool")}),
     "sum with an integer dtype of a tensor that requires grad raises RuntimeError": (

@@ -195,12 +195,8 @@ DIVERGENCES: list[Divergence] = [
 
 # Engine bugs the fuzz finds in files another engineer owns go here until they are fixed, each
 # as a Divergence whose reason starts "PENDING (file):": skipped so that the fuzz stays green,
-# and listed in every report. Open: ops/dropout.py.
-PENDING: list[Divergence] = [
-    Divergence(("F.dropout",), lambda c: c.args[0].array.dtype.kind != "f",
-               "PENDING (ops/dropout.py): an integer input; torch raises RuntimeError (returns empty inputs), "
-               "scratch raises numpy's TypeError"),
-]
+# and listed in every report. None are open.
+PENDING: list[Divergence] = []
 
 
 def divergence(name: str, case: Case) -> str | None:
