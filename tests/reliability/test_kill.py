@@ -75,7 +75,7 @@ def test_sigterm_to_a_real_training_process_checkpoints_prints_the_command_and_e
     from tests.conftest import run_cli
 
     out = tmp_path / "runs"
-    command = [sys.executable, "-m", "shendu", "train", "mnist-cnn", "--data", str(small_idx), "--epochs", "4",
+    command = [sys.executable, "-m", "shendu", "train", "mnist-cnn", "--data", str(small_idx), "--epochs", "3",
                "--batch-size", "32", "--set", "val_size=30", "--out", str(out), "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, env={**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "300"})
