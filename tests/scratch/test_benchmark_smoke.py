@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "scratch_vs_torch.py"
 
 
+@pytest.mark.slow  # 12 s of two engines training; make test-slow runs it
 def test_quick_benchmark_prints_both_ratios():
     done = subprocess.run([sys.executable, str(BENCHMARK), "--quick", "--threads", "1"],
                           capture_output=True, text=True, timeout=120)
