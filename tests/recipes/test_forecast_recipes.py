@@ -25,8 +25,13 @@ def test_co2_report_compares_the_lstm_with_both_baselines(co2_run):
     assert metrics["test_sarima_model"] == "SARIMA(1, 1, 1)(0, 1, 1)[12]"
     # monthly CO2 swings with the seasons: last month's value is a poor forecast, the LSTM learns the cycle
     assert metrics["test_skill"] > 0.3 and metrics["target"]["met"]
+    # ...by far more than chance: the Diebold-Mariano test says so, and the report says it in words
+    assert metrics["test_dm_pvalue"] < 0.05 and metrics["test_dm_statistic"] < 0 and not metrics["test_dm_identical"]
+    assert 0 <= metrics["test_shrinkage"] <= 1
     report = (co2_run / "report.md").read_text()
     assert "| test RMSE | LSTM" in report and "persistence (last value)" in report and "lowest RMSE" in report
+    assert "the LSTM and persistence differ significantly at 5% (Diebold-Mariano, p = " in report
+    assert "| shrinkage toward persistence | k = " in report
     assert "![forecast](forecast.png)" in report and (co2_run / "forecast.png").stat().st_size > 10_000
     model = json.loads((co2_run / "model.json").read_text())
     assert model["task"] == "time-series-forecasting" and model["input"]["lookback"] == 24
@@ -66,6 +71,7 @@ def test_stock_lstm_multi_step_on_a_user_csv(tmp_path):
     (run,) = out.iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test_horizon"] == 3 and "test_rmse_step1" in metrics and "test_persistence_rmse_step1" in metrics
+    assert 0 <= metrics["test_dm_pvalue"] <= 1  # the test at h = 3: overlapping windows, HLN-corrected
     assert "target" not in metrics  # a user's series has no documented target
     (item,) = json.loads(run_cli("predict", str(run), ",".join(f"{p:.3f}" for p in prices[-12:]), "--json").stdout)
     assert len(item["forecast"]) == 3

@@ -202,6 +202,14 @@ class Scaler:
         return np.exp(x) if self.log else x
 
 
+def typical_change(values: np.ndarray, scaler: Scaler) -> float:
+    """The root mean square of the one-step changes of ``values`` in ``scaler``'s units (1.0 for a
+    constant series): the unit a change forecaster reads and forecasts in, from the training part only."""
+    changes = np.diff(scaler.transform(np.asarray(values, dtype=np.float64)))
+    rms = float(np.sqrt(np.mean(changes**2))) if len(changes) else 0.0
+    return rms if rms > 0 else 1.0
+
+
 class WindowDataset(Dataset):
     """Look-back windows of one part of a series.
 

@@ -26,7 +26,11 @@ class ForecastConfig(TrainConfig):
         horizon: future values it forecasts at once (``--horizon``; 1 = one step ahead).
         val_fraction, test_fraction: the last parts of the series, in time order.
         hidden_size, num_layers, dropout: the LSTM.
-        residual: forecast the change from the last value (see LSTMForecaster).
+        residual: forecast the change from the last value from the window's differences, shrunk
+            toward persistence (``shendu.models.series.ChangeForecaster``); ``false``: the documents'
+            LSTM on levels.
+        shrink: fit the shrinkage factor ``k`` in ``[0, 1]`` (forecast = last + k * change) on the
+            validation split after every validation epoch; ``false`` keeps ``k = 1``.
         log: model the logarithm of the values (prices); the metrics stay in the series' units.
         sarima: the classical baseline's ``p,d,q``.
         sarima_seasonal: its seasonal ``P,D,Q,s`` (``none`` for no seasonal part).
@@ -50,6 +54,7 @@ class ForecastConfig(TrainConfig):
     num_layers: int = 2
     dropout: float = 0.1
     residual: bool = True
+    shrink: bool = True
     log: bool = False
     sarima: str = "1,1,1"
     sarima_seasonal: str = "none"
@@ -58,6 +63,9 @@ class ForecastConfig(TrainConfig):
     def validate(self) -> None:
         super().validate()
         self.require_at_least(1, "lookback", "horizon", "hidden_size", "num_layers")
+        if self.residual and self.lookback < 2:
+            raise ValueError(f"--set lookback= must be at least 2 with residual=true (the model reads the window's "
+                             f"differences); got {self.lookback}.")
         self.require_in(0, 0.5, "val_fraction", "test_fraction", include_low=False)
         self.require_in(0, 1, "dropout")
         self.sarima_order()
@@ -87,9 +95,12 @@ class ForecastConfig(TrainConfig):
         return self.sarima, self.sarima_seasonal, self.sarima_trend
 
 
-def model_kwargs(config: ForecastConfig) -> dict[str, Any]:
+def model_kwargs(config: ForecastConfig, change_scale: float = 1.0) -> dict[str, Any]:
+    """:func:`shendu.models.series.series_forecaster`'s kwargs; ``change_scale`` comes from the data
+    (:func:`shendu.data.series.typical_change`)."""
     return {"input_size": 1, "hidden_size": config.hidden_size, "num_layers": config.num_layers,
-            "horizon": config.horizon, "dropout": config.dropout, "residual": config.residual}
+            "horizon": config.horizon, "dropout": config.dropout, "residual": config.residual,
+            "change_scale": change_scale}
 
 
 def series_source(config: ForecastConfig, shipped: dict[str, str]) -> dict[str, str]:
@@ -107,14 +118,29 @@ def forecast_metrics(num_outputs: int) -> Any:
     return MetricCollection({"rmse": MeanSquaredError(squared=False)})
 
 
+def model_notes(config: ForecastConfig) -> list[str]:
+    """What the report says the network forecasts and how it is kept near persistence."""
+    if not config.residual:
+        return [f"The LSTM forecasts the level of the next {config.horizon} value(s) from the last {config.lookback} "
+                "(residual=false: the documents' model)."]
+    shrink = ("After every validation epoch the factor k in [0, 1] that minimises the validation split's squared "
+              "error of last + k * change is fitted and saved with the weights; the test forecasts use the saved "
+              "epoch's k" if config.shrink else "No shrinkage (shrink=false): k = 1")
+    decay = f" Weight decay {config.weight_decay:g} pulls the head back toward zero." if config.weight_decay else ""
+    return [f"The LSTM reads the {config.lookback - 1} one-step differences of the last {config.lookback} values and "
+            f"forecasts the change from the last value to each of the next {config.horizon}: its head starts at zero, "
+            f"so an untrained model is persistence.{decay} {shrink} (forecast = last + k * change, so k = 0 is "
+            "persistence)."]
+
+
 def make_forecast_task(recipe: Recipe, config: ForecastConfig, source: dict[str, str], target: Target | None,
                        title: str, notes: list[str]) -> TrainingTask:
     """Windows, scaling fitted on the training part, the LSTM and both baselines; ``title`` may
     name ``{series}``."""
     from torch import nn
 
-    from shendu.data.series import series_bundle
-    from shendu.models.series import lstm_forecaster
+    from shendu.data.series import series_bundle, typical_change
+    from shendu.models.series import series_forecaster
     from shendu.train.task import TrainingTask
 
     config.validate()
@@ -138,11 +164,11 @@ def make_forecast_task(recipe: Recipe, config: ForecastConfig, source: dict[str,
              f"{order.describe()} from statsmodels, fitted on the training and validation parts and then "
              "filtered, without refitting, over the values before each test origin (its forecasts are kept in "
              "baselines.json).",
-             f"The LSTM forecasts {'the change from the last value' if config.residual else 'the level'} "
-             f"of the next {config.horizon} value(s) from the last {config.lookback}."]
+             *model_notes(config)]
+    scale = typical_change(series.values[:split.val_start], scaler)
     return TrainingTask(
-        recipe=recipe.name, title=title.format(series=series.name), factory=lstm_forecaster,
-        model_kwargs=model_kwargs(config), data=data, config=config, recipe_config=recipe_config_json(recipe, config),
+        recipe=recipe.name, title=title.format(series=series.name), factory=series_forecaster,
+        model_kwargs=model_kwargs(config, scale), data=data, config=config, recipe_config=recipe_config_json(recipe, config),
         target=target if config.data is None else None, notes=notes,
         loss_fn=nn.MSELoss(), metrics=forecast_metrics, kind="forecast",
     )

@@ -47,6 +47,13 @@ def _supervised_module(task: TrainingTask, model: nn.Module, steps_per_epoch: in
                             steps_per_epoch=steps_per_epoch)
 
 
+def _forecast_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+    from shendu.train.forecast import ForecastModule
+
+    return ForecastModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
+                          steps_per_epoch=steps_per_epoch)
+
+
 def _detector_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
     from shendu.train.detection import DetectionModule
 
@@ -82,8 +89,9 @@ TRAIN_KINDS = {k.name: k for k in (
                             "train_loss_objectness", "train_loss_rpn_box_reg", "val_loss", "val_map_50", "val_map",
                             "lr", "seconds"), ("map_50", "mAP@0.5"), _detector_module,
               lambda spec: "object-detection"),
-    TrainKind("forecast", ("epoch", "train_loss", "train_rmse", "val_loss", "val_rmse", "lr", "seconds"),
-              ("rmse", "RMSE (scaled units)"), _supervised_module, lambda spec: "time-series-forecasting"),
+    TrainKind("forecast", ("epoch", "train_loss", "train_rmse", "val_loss", "val_rmse", "val_shrinkage", "lr",
+                           "seconds"),
+              ("rmse", "RMSE (scaled units)"), _forecast_module, lambda spec: "time-series-forecasting"),
     TrainKind("speech", ("epoch", "train_loss", "val_loss", "val_cer", "val_wer", "lr", "seconds"),
               ("wer", "Word error rate (greedy)"), _speech_module, lambda spec: "speech-recognition"),
     TrainKind("multimodal", CLASSIFICATION_COLUMNS, ("acc", "Accuracy (fused)"), _multimodal_module,

@@ -1,6 +1,6 @@
 """Forecasting: the next ``horizon`` values of a series; test RMSE, MAE and MAPE of the model
 against last-value persistence and the SARIMA baseline on the same test windows, in the series'
-own units, and a forecast plot.
+own units, a Diebold-Mariano test of the model against persistence, and a forecast plot.
 
 Every forecaster sees the same history: for the window with origin ``t`` it may use the values
 before ``t`` and must forecast ``values[t:t + horizon]``. The SARIMA forecasts come with the test
@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 from shendu.data.series import Scaler, WindowDataset
 from shendu.data.specs import InputSpec, SeriesSpec
 from shendu.errors import InputError
+from shendu.predict.diebold_mariano import diebold_mariano, verdict
 from shendu.predict.kinds.base import Progress, Result, TaskKind
 from shendu.terminal import safe_text
 
@@ -67,16 +68,39 @@ def persistence_forecasts(dataset: WindowDataset) -> np.ndarray:
     return np.repeat(last[:, None], dataset.horizon, axis=1)
 
 
+def same_as_persistence(model: np.ndarray, persistence: np.ndarray) -> bool:
+    """True when the model's forecasts are persistence's but for float32 rounding (relative
+    1e-6; a float32 round trip through the scaling is ~1e-7): a shrinkage of 0."""
+    return bool(np.allclose(model, persistence, rtol=1e-6, atol=0))
+
+
+def against_persistence(model: np.ndarray, persistence: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+    """The Diebold-Mariano test of the model against persistence (squared error, the forecasts'
+    horizon, HLN-corrected; see :func:`shendu.predict.diebold_mariano.diebold_mariano`) as
+    ``test_dm_*`` metrics. Forecasts that are persistence's (:func:`same_as_persistence`) are not
+    tested: ``test_dm_identical`` is true, the statistic 0 and p 1."""
+    if same_as_persistence(model, persistence):
+        return {"test_dm_statistic": 0.0, "test_dm_pvalue": 1.0, "test_dm_identical": True}
+    if len(truth) < 2:
+        return {}
+    result = diebold_mariano(model - truth, persistence - truth, horizon=truth.shape[1])
+    statistic = result.statistic if np.isfinite(result.statistic) else None
+    return {"test_dm_statistic": statistic, "test_dm_pvalue": result.p_value, "test_dm_identical": False}
+
+
 def evaluate_forecaster(model: nn.Module, dataset: WindowDataset,
                         progress: Callable[[int, int], Any] | None = None) -> dict[str, Any]:
     """Test metrics of the model and both baselines, plus the forecasts for the plot.
 
     ``test_skill`` is the RMSE skill score against persistence, ``1 - rmse / persistence_rmse``:
-    above 0 when the model beats the naive forecast.
+    above 0 when the model beats the naive forecast. ``test_dm_*``: :func:`against_persistence`;
+    ``test_shrinkage``: the model's factor toward persistence, where it has one.
     """
     order = dataset.baseline
     truth = dataset.targets()
     forecasts = {MODEL: model_forecasts(model, dataset), PERSISTENCE: persistence_forecasts(dataset)}
+    if same_as_persistence(forecasts[MODEL], forecasts[PERSISTENCE]):  # k = 0: score them as the same forecasts
+        forecasts[MODEL] = forecasts[PERSISTENCE].copy()
     if dataset.classical is not None:  # fitted with the data (shendu.data.series.series_bundle), never here
         forecasts[CLASSICAL] = dataset.classical
     if progress is not None:
@@ -88,6 +112,10 @@ def evaluate_forecaster(model: nn.Module, dataset: WindowDataset,
         if dataset.horizon > 1:
             metrics[prefix + "rmse_step1"] = errors(forecast[:, :1], truth[:, :1])["rmse"]
     metrics["test_skill"] = 1 - metrics["test_rmse"] / metrics["test_persistence_rmse"]
+    metrics.update(against_persistence(forecasts[MODEL], forecasts[PERSISTENCE], truth))
+    shrinkage = getattr(model, "shrinkage", None)
+    if isinstance(shrinkage, torch.Tensor):
+        metrics["test_shrinkage"] = float(shrinkage)
     metrics["test_sarima_model"] = order.describe()
     metrics.update({"forecasts": forecasts, "truth": truth})
     return metrics
@@ -104,7 +132,8 @@ def forecast_table(metrics: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((f"test {label}", " · ".join(f"{title} {metrics[prefix + metric]:.4g}"
                                                       for _, title, prefix in names)))
     best = min(names, key=lambda n: metrics[n[2] + "rmse"])
-    rows.append(("lowest RMSE", best[1]))
+    same = bool(metrics.get("test_dm_identical"))
+    rows.append(("lowest RMSE", f"LSTM and {names[1][1]}: the same forecasts" if same and best[0] == MODEL else best[1]))
     if best[0] != MODEL:
         lstm, other = metrics["test_rmse"], metrics[best[2] + "rmse"]
         rows.append(("where the LSTM loses", f"{best[1]} has {(1 - other / lstm) * 100:.0f}% lower RMSE than the LSTM "
@@ -112,8 +141,34 @@ def forecast_table(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     skill = metrics["test_skill"]
     rows.append(("RMSE skill vs persistence", f"{skill:+.3f} (1 - RMSE / RMSE of persistence: the LSTM "
                                               f"{'beats' if skill > 0 else 'does not beat'} persistence)"))
+    rows.extend(persistence_rows(metrics))
     horizon = metrics["test_horizon"]
     rows.append(("test windows (horizon)", f"{metrics['test_samples']} ({horizon} step{'s' if horizon > 1 else ''})"))
+    return rows
+
+
+def persistence_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """The shrinkage factor and the Diebold-Mariano sentence, where the metrics have them."""
+    rows = []
+    if "test_shrinkage" in metrics:
+        rows.append(("shrinkage toward persistence", f"k = {metrics['test_shrinkage']:.3f} (forecast = last value + k x "
+                                                     "the network's change; fitted on the validation split; 0 is "
+                                                     "persistence)"))
+    if metrics.get("test_dm_identical"):
+        rows.append(("Diebold-Mariano vs persistence", "not tested: the LSTM's forecasts are persistence's (k = 0), "
+                                                       "so the two cannot differ"))
+    elif metrics.get("test_dm_pvalue") is not None:
+        from shendu.predict.diebold_mariano import DieboldMariano
+
+        statistic = metrics["test_dm_statistic"]
+        difference = metrics["test_rmse"] - metrics["test_persistence_rmse"]  # only its sign is read: who is ahead
+        result = DieboldMariano(statistic if statistic is not None else float("nan"), metrics["test_dm_pvalue"],
+                                metrics["test_samples"], metrics["test_horizon"], difference)
+        shown = "n/a" if statistic is None else f"{statistic:+.3f}"
+        rows.append(("Diebold-Mariano vs persistence",
+                     f"{verdict(result, 'the LSTM', 'persistence')} (DM* = {shown}: squared error, "
+                     f"h = {metrics['test_horizon']}, Harvey-Leybourne-Newbold correction, {metrics['test_samples']} "
+                     "windows)"))
     return rows
 
 
@@ -175,7 +230,9 @@ class TimeSeriesForecasting(TaskKind):
     def headline(self, metrics: dict[str, Any]) -> str:
         return (f"test RMSE: [bold]{metrics['test_rmse']:.4g}[/] (persistence {metrics['test_persistence_rmse']:.4g}"
                 + (f", {metrics['test_sarima_model']} {metrics['test_sarima_rmse']:.4g}" if "test_sarima_rmse" in metrics else "")
-                + f") on {metrics['test_samples']} test windows")
+                + f") on {metrics['test_samples']} test windows"
+                + (f"; vs persistence: Diebold-Mariano p = {metrics['test_dm_pvalue']:.3g}"
+                   if metrics.get("test_dm_pvalue") is not None else ""))
 
 
 def _name(item: Any) -> str:
