@@ -18,7 +18,9 @@ from shendu.train.target import Target
 if TYPE_CHECKING:
     from shendu.train.task import TrainingTask
 
-TARGET = Target("test_skill", 0.0)  # RMSE below persistence's
+# RMSE at most 2% above persistence's (issue 18): monthly prices are close to a random walk, whose
+# best forecast persistence is, so the goal is never to lose to it, not to beat it by chance
+TARGET = Target("test_skill", -0.02)
 
 
 @dataclass
