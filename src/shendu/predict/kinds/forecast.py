@@ -152,8 +152,7 @@ def persistence_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     if "test_shrinkage" in metrics:
         rows.append(("shrinkage toward persistence", f"k = {metrics['test_shrinkage']:.3f} (forecast = last value + k x "
-                                                     "the network's change; fitted on the validation split; 0 is "
-                                                     "persistence)"))
+                                                     "the network's change: 0 is persistence, 1 the network's own)"))
     if metrics.get("test_dm_identical"):
         rows.append(("Diebold-Mariano vs persistence", "not tested: the LSTM's forecasts are persistence's (k = 0), "
                                                        "so the two cannot differ"))
