@@ -110,14 +110,16 @@ def test_imdb_transformer_trains_with_the_scratch_engine(tmp_path, reviews):
     np.testing.assert_allclose(probabilities, [[p.probabilities[n] for n in labels] for p in predictions], atol=1e-5)
 
 
-@pytest.mark.parametrize("module, recipe, twin", [("imdb_lstm", "ATTENTION_RECIPE", "LSTMClassifier"),
-                                                  ("reviews_zh", "RECIPE", "LSTMClassifier")])
-def test_the_attention_recipes_name_the_twin_of_their_model(reviews, module, recipe, twin):
+@pytest.mark.parametrize("module, recipe, twin, settings", [
+    ("imdb_lstm", "ATTENTION_RECIPE", "LSTMClassifier", {}),
+    ("reviews_zh", "RECIPE", "LSTMClassifier", {"model": "lstm-attention"}),  # its default model has no twin
+])
+def test_the_attention_recipes_name_the_twin_of_their_model(reviews, module, recipe, twin, settings):
     """Their model is the one trained end to end above, with attention pooling (tested in tests/scratch)."""
     import importlib
 
     recipe = getattr(importlib.import_module(f"shendu.recipes.{module}"), recipe)
-    config = recipe.config_cls(data=str(reviews), test_size=40, val_size=40, max_length=16, num_layers=1)
+    config = recipe.config_cls(data=str(reviews), test_size=40, val_size=40, max_length=16, num_layers=1, **settings)
     task = recipe.make_task(config)
     model = task.scratch_factory(**task.model_kwargs)
     assert type(model).__name__ == twin and model.attention is not None

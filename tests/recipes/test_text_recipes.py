@@ -74,8 +74,9 @@ def test_transformer_and_chinese_recipes_train_a_step(tmp_path):
     result = run_cli("train", "imdb-transformer", "--epochs", "1", *SMALL, "--set", "train_limit=128",
                      "--out", str(tmp_path / "tf"), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
-    result = run_cli("train", "reviews-zh", "--epochs", "1", "--set", "train_limit=256", "--set", "test_size=100",
-                     "--set", "val_size=50", "--out", str(tmp_path / "zh"), "--no-progress")
+    result = run_cli("train", "reviews-zh", "--set", "model=lstm-attention", "--epochs", "1", "--set", "train_limit=256",
+                     "--set", "test_size=100", "--set", "val_size=50", "--set", "max_length=200",
+                     "--out", str(tmp_path / "zh"), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = (tmp_path / "zh").iterdir()
     result = run_cli("predict", str(run), "质量还不错，很满意", "--explain", "2", "--json")

@@ -5,6 +5,7 @@ They share one config (data, tokenizer, splits) and differ in model and defaults
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 # the model factory of each text model kind (shendu.models)
 FACTORIES = {"lstm": "shendu.models.text:lstm_classifier", "lstm-attention": "shendu.models.text:lstm_classifier",
              "transformer": "shendu.models.text:transformer_classifier",
-             "pretrained": "shendu.models.pretrained:encoder_classifier"}
+             "pretrained": "shendu.models.pretrained:encoder_classifier",
+             "ngram-cnn": "shendu.models.ngram:ngram_cnn_classifier"}
 # the twin of each in shendu.scratch.zoo, for --engine scratch (the pretrained encoder has none)
 SCRATCH_FACTORIES = {"lstm": "lstm_classifier", "lstm-attention": "lstm_classifier",
                      "transformer": "transformer_classifier"}
@@ -126,7 +128,9 @@ def model_kwargs(config: TextConfig, kind: str, vocab_size: int | None = None, n
 
 
 def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, target: Target | None,
-                   title: str, notes: list[str]) -> TrainingTask:
+                   title: str, notes: list[str], kwargs_of: Callable[..., dict[str, Any]] = model_kwargs) -> TrainingTask:
+    """``kwargs_of(config, kind, vocab_size, num_classes)``: the model's kwargs (a recipe with
+    settings of its own passes its own)."""
     from shendu.data.base import TestSource
     from shendu.data.text import load_text_splits, text_bundle
     from shendu.models import build_model, resolve_factory
@@ -151,7 +155,7 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
         notes = [*notes, f"Tokenizer: the encoder's own WordPiece tokenizer ({data.input_spec.vocab_size:,} tokens, "
                  f"from {pretrained}), saved as tokenizer.json; {cut}."]
     notes.append(f"{splits.duplicates_dropped} repeated reviews were dropped before splitting, so none is in two splits.")
-    kwargs = model_kwargs(config, kind, data.input_spec.vocab_size, len(data.labels))
+    kwargs = kwargs_of(config, kind, data.input_spec.vocab_size, len(data.labels))
     init = None
     if pretrained is not None:
         init = pretrained_encoder_state(config.encoder, build_model(FACTORIES[kind], kwargs))

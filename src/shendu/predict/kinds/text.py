@@ -70,7 +70,7 @@ class TextClassification(ClassifierKind):
         with_attention = getattr(predictor.model, "forward_with_attention", None)
         if explain and with_attention is None:
             raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
-                             "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
+                             "(use imdb-lstm-attention, imdb-transformer or reviews-zh --set model=lstm-attention).")
         results = []
         for text, ids in zip(texts, encode(tokenizer, texts, spec.max_length, spec.special_tokens, spec.head),
                              strict=True):
@@ -82,7 +82,7 @@ class TextClassification(ClassifierKind):
             if explain:
                 if weights is None:
                     raise InputError(f"--explain needs a model with attention; run {predictor.run.path} has none "
-                                     "(use imdb-lstm-attention, imdb-transformer or reviews-zh).")
+                                     "(use imdb-lstm-attention, imdb-transformer or reviews-zh --set model=lstm-attention).")
                 top = weights[0].topk(min(explain, len(ids)))
                 attention = [{"token": tokenizer.id_to_token(int(ids[i])), "weight": round(float(w), 4)}
                              for w, i in zip(top.values, top.indices, strict=True)]
