@@ -12,7 +12,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import torchvision.transforms.v2 as T
+import torch
+import torch.nn.functional as F
+from torchvision.transforms import Compose
 
 from shendu.data.base import ArrayImageDataset, DataBundle, ImageSpec, TestSource
 from shendu.data.idx import idx_header
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MNIST_LABELS = [str(d) for d in range(10)]
 MNIST_SPEC = ImageSpec(channels=1, height=28, width=28, mean=(0.1307,), std=(0.3081,), invert="auto")
+WARP = {"degrees": 10.0, "translate": 0.1, "scale": (0.9, 1.1)}  # the augmentation's ranges
 IDX_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -101,17 +104,131 @@ def load_mnist_idx(root: Path | str, download: bool = False) -> dict[str, tuple[
     return out
 
 
-def mnist_transforms(augment: bool) -> T.Compose:
+def _pixel_grid(height: int, width: int) -> np.ndarray:
+    """Pixel centres relative to the image centre, ``(H*W, 2)`` as (x, y)."""
+    ys, xs = np.meshgrid(np.arange(height) - (height - 1) / 2, np.arange(width) - (width - 1) / 2, indexing="ij")
+    return np.stack([xs, ys], -1).reshape(-1, 2).astype(np.float32)  # (H, W, 2) -> (H*W, 2)
+
+
+_PIXEL_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def affine_grids(height: int, width: int, angles: np.ndarray, shifts: np.ndarray, zooms: np.ndarray) -> torch.Tensor:
+    """The ``grid_sample`` grids ``(B, H, W, 2)`` (align_corners=False) of B warps: rotations by
+    ``angles`` degrees ``(B,)`` about the centre, moves by ``shifts`` ``(B, 2)`` = (x, y) pixels
+    and zooms ``(B,)``. Element by element, so a warp's grid is the same alone or in a batch."""
+    if (height, width) not in _PIXEL_GRIDS:
+        _PIXEL_GRIDS[height, width] = _pixel_grid(height, width)
+    pixels = _PIXEL_GRIDS[height, width]
+    radians = np.radians(np.asarray(angles, dtype=np.float64))
+    zooms = np.asarray(zooms, dtype=np.float64)
+    cos = (np.cos(radians) / zooms).astype(np.float32)[:, None]  # (B, 1)
+    sin = (np.sin(radians) / zooms).astype(np.float32)[:, None]
+    shifts = np.asarray(shifts, dtype=np.float32)
+    dx = pixels[None, :, 0] - shifts[:, 0, None]  # (B, H*W): output pixel minus the shift
+    dy = pixels[None, :, 1] - shifts[:, 1, None]
+    # an output pixel p shows the input at R(-angle) (p - shift) / zoom, in grid_sample's [-1, 1]
+    source_x = (dx * cos + dy * sin) * np.float32(2 / width)
+    source_y = (dy * cos - dx * sin) * np.float32(2 / height)
+    grids = np.stack([source_x, source_y], -1)  # (B, H*W, 2)
+    return torch.from_numpy(grids).view(len(grids), height, width, 2)  # (B, H*W, 2) -> (B, H, W, 2)
+
+
+def _sample(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
+    return F.grid_sample(images, grids, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def affine_warp(image: torch.Tensor, angle: float, shift: tuple[float, float], zoom: float) -> torch.Tensor:
+    """Rotate ``image`` by ``angle`` degrees about its centre, scale it by ``zoom`` and move it
+    by ``shift`` = (x, y) pixels, with bilinear interpolation and zeros outside: torchvision's
+    ``affine(image, angle, shift, zoom, shear=0, interpolation=BILINEAR)``, from a NumPy grid
+    and one ``grid_sample`` (no per-call dispatch, so cheap on one small image).
+
+    Shape:
+        ``(C, H, W)`` float in, the same shape out.
+    """
+    _, height, width = image.shape
+    return _sample(image[None], affine_grids(height, width, [angle], [shift], [zoom]))[0]
+
+
+class RandomAffineWarp:
+    """Rotate, shift and scale an image by a random amount (:func:`affine_warp`).
+
+    The four numbers of a warp are drawn from torch's global generator, which
+    :class:`shendu.data.sampling.SeededSamples` seeds per sample, so a warp depends on the run's
+    seed and the sample's place in the epoch only. torchvision's ``RandomAffine(degrees,
+    translate, scale)`` with bilinear instead of nearest-pixel interpolation, at about a tenth
+    of its cost on a 28x28 image (~35 us instead of ~270 us on one core).
+
+    Args:
+        degrees: rotation drawn from ``[-degrees, degrees]``.
+        translate: shift drawn from ``[-translate, translate]`` times the width (x) and height (y).
+        scale: zoom factor drawn from ``[scale[0], scale[1]]``.
+    """
+
+    def __init__(self, degrees: float = 10.0, translate: float = 0.1, scale: tuple[float, float] = (0.9, 1.1)) -> None:
+        self.degrees, self.translate, self.scale = degrees, translate, scale
+
+    def grids(self, height: int, width: int, generators: list[torch.Generator | None]) -> torch.Tensor:
+        """Grids ``(B, H, W, 2)`` of random warps, each drawn from one of ``generators``
+        (``None``: the global one)."""
+        draws = np.array([torch.rand(4, generator=generator).tolist() for generator in generators])  # (B, 4)
+        angles = (2 * draws[:, 0] - 1) * self.degrees
+        shifts = (2 * draws[:, 1:3] - 1) * self.translate * np.array([width, height])
+        zooms = self.scale[0] + (self.scale[1] - self.scale[0]) * draws[:, 3]
+        return affine_grids(height, width, angles, shifts, zooms)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        _, height, width = image.shape
+        return _sample(image[None], self.grids(height, width, [None]))[0]
+
+
+class Standardize:
+    """``(image - mean) / std`` per channel: torchvision's ``Normalize`` without its per-call overhead."""
+
+    def __init__(self, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
+        self.mean = torch.tensor(mean).view(-1, 1, 1)  # (C,) -> (C, 1, 1)
+        self.std = torch.tensor(std).view(-1, 1, 1)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return (image - self.mean) / self.std
+
+
+class WarpedImages(ArrayImageDataset):
+    """Training images warped at random each time they are read, then standardised.
+
+    One at a time (``dataset[i]``) the warp is drawn from torch's global generator. A batch of
+    ``(index, sample_seed)`` pairs (:meth:`seeded_items`, which
+    :class:`shendu.data.sampling.SeededSamples` calls for a whole batch) is warped in one
+    ``grid_sample``, each image from a generator seeded with its own ``sample_seed``: the same
+    images as one at a time after ``torch.manual_seed(sample_seed)``, at a fraction of the
+    per-image cost (most of an image's time is Python, not arithmetic).
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, warp: RandomAffineWarp, standardize: Standardize) -> None:
+        super().__init__(images, labels, transform=Compose([warp, standardize]))
+        self.warp, self.standardize = warp, standardize
+
+    def seeded_items(self, keys: list[tuple[int, int]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        indices = torch.tensor([index for index, _ in keys])
+        images = self.images[indices].float() * self.scale  # (B, C, H, W)
+        _, _, height, width = images.shape
+        grids = self.warp.grids(height, width, [torch.Generator().manual_seed(seed) for _, seed in keys])
+        warped = self.standardize(_sample(images, grids))
+        return list(zip(warped, self.labels[indices], strict=True))
+
+
+def mnist_transforms(augment: bool) -> Compose:
     """Normalise like the documents (mean 0.1307, std 0.3081); augment with small affine warps.
 
     Flips are wrong for digits (a mirrored 2 is not a 2), so augmentation is rotation by up
-    to 10 degrees, shifts of up to 10% and scaling by 0.9-1.1.
+    to 10 degrees, shifts of up to 10% and scaling by 0.9-1.1 (:class:`RandomAffineWarp`).
     """
     steps: list = []
     if augment:
-        steps.append(T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1)))
-    steps.append(T.Normalize(MNIST_SPEC.mean, MNIST_SPEC.std))
-    return T.Compose(steps)
+        steps.append(RandomAffineWarp(**WARP))
+    steps.append(Standardize(MNIST_SPEC.mean, MNIST_SPEC.std))
+    return Compose(steps)  # torchvision's plain loop (v2's Compose costs ~20 us a call)
 
 
 def default_val_size(train_images: int) -> int:
@@ -135,7 +252,7 @@ def mnist_bundle(
     is the test split and ``val_size`` images of the training set validate (default: 10% of
     them, at most 5,000; :func:`default_val_size`).
     """
-    train_tf, eval_tf = mnist_transforms(augment), mnist_transforms(False)
+    eval_tf = mnist_transforms(False)
     if data is None:
         images, labels = load_mnist_sample()
         val = 500 if val_size is None else val_size
@@ -164,7 +281,8 @@ def mnist_bundle(
         checksum = array_checksum(*files["train"], *files["test"])
     log.info("MNIST: %s", source)
     return DataBundle(
-        train=ArrayImageDataset(*parts["train"], transform=train_tf),
+        train=(WarpedImages(*parts["train"], RandomAffineWarp(**WARP), Standardize(MNIST_SPEC.mean, MNIST_SPEC.std))
+               if augment else ArrayImageDataset(*parts["train"], transform=eval_tf)),
         val=ArrayImageDataset(*parts["val"], transform=eval_tf),
         test=ArrayImageDataset(*parts["test"], transform=eval_tf),
         labels=MNIST_LABELS,

@@ -9,7 +9,8 @@ weights bitwise equal on the CPU.
 - :class:`EpochShuffle` yields ``(index, sample_seed)`` pairs, shuffled per epoch;
 - :class:`SeededSamples` wraps a dataset: it draws each sample's random augmentation from a
   generator seeded with ``sample_seed``, and leaves the global generator (dropout's) untouched,
-  so the prefetch of the next batch (Lightning reads one batch ahead) changes nothing.
+  so the prefetch of the next batch (Lightning reads one batch ahead) changes nothing. A
+  dataset with ``seeded_items(keys)`` reads a whole batch at once (mnist-cnn's warps).
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ class SeededSamples(Dataset):
         with torch.random.fork_rng(devices=[]):  # the CPU generator only: CUDA's (dropout on a GPU) is untouched
             torch.default_generator.manual_seed(seed)
             return self.dataset[index]
+
+    def __getitems__(self, keys: list[Any]) -> list[Any]:
+        """A batch (the DataLoader asks for one at a time): through the dataset's
+        ``seeded_items(keys)`` where it has one, which must give what reading each key alone
+        gives (e.g. augment the whole batch at once), else key by key."""
+        batch = getattr(self.dataset, "seeded_items", None)
+        if batch is not None and all(isinstance(key, tuple) for key in keys):
+            return batch(keys)
+        return [self[key] for key in keys]
 
 
 def set_loader_epoch(loader: Any, epoch: int) -> None:
