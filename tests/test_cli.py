@@ -215,7 +215,7 @@ def test_bf16_mixed_precision_trains_float32_weights(tmp_path):
 
 def test_bad_precision_is_refused_before_a_run_folder_exists(tmp_path):
     assert_clear_error(run_cli("train", "digits-mlp", "--set", "precision=fp8", "--out", str(tmp_path)),
-                       "precision= must be one of 32-true, bf16-mixed, 16-mixed; got 'fp8'")
+                       "precision= must be one of 32-true, bf16-mixed, 16-mixed, auto; got 'fp8'")
     assert_clear_error(run_cli("train", "digits-mlp", "--set", "precision=16-mixed", "--set", "accelerator=cpu",
                                "--out", str(tmp_path)), "needs a CUDA GPU")
     assert_clear_error(run_cli("train", "digits-mlp", "--engine", "scratch", "--set", "precision=bf16-mixed",

@@ -18,6 +18,7 @@ from shendu.models import build_model, factory_path
 from shendu.runfolder import CONFIG, ENV, HISTORY, RunFolder
 from shendu.train.callbacks import FreezeBackbone, HistoryCallback
 from shendu.train.checkpoint_io import AtomicCheckpointIO, load_checkpoint
+from shendu.train.config import resolved_precision
 from shendu.train.env import collect_env
 from shendu.train.finish import FitResult, finish_run
 from shendu.train.task import TrainingTask
@@ -115,7 +116,7 @@ def build_trainer(task: TrainingTask, run: RunFolder, history: HistoryCallback,
         devices=cfg.devices if cfg.devices == "auto" else int(cfg.devices),
         num_nodes=cfg.num_nodes,
         gradient_clip_val=cfg.gradient_clip_val or None,
-        precision=cfg.precision,
+        precision=resolved_precision(cfg.precision, cfg.accelerator),
         deterministic="warn",
         logger=TensorBoardLogger(save_dir=str(run.path), name="tb", version="", default_hp_metric=False),
         callbacks=callbacks,
@@ -158,6 +159,8 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
 
     if task.init_weights is not None:
         load_partial(model, task.init_weights)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     train_loader, val_loader = make_loaders(task)
     kind = task.train_kind
     module = kind.make_module(task, model, len(train_loader))
@@ -180,7 +183,7 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
         checkpoint = load_checkpoint(best)
         module.load_state_dict(checkpoint["state_dict"])
         best_epoch = int(checkpoint["epoch"]) + 1
-    model = module.model.cpu().eval()
+    model = module.model.cpu().eval().to(memory_format=torch.contiguous_format)
 
     extra = {"skipped_steps": module.skipped_steps} if getattr(module, "skipped_steps", 0) else None
     metrics = finish_run(task, run, model, history.rows, env, weights_epoch=best_epoch, wall_seconds=train_seconds,

@@ -45,8 +45,11 @@ def _as_scratch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[scratch.Tenso
 
 
 def run_epoch(model: Any, loader: Any, optimizer: Any = None, scheduler: Any = None,
-              clip: float = 0.0, progress: Any = None, epoch: int = 1, lr: float = 0.0) -> tuple[float, float]:
+              clip: float = 0.0, progress: Any = None, epoch: int = 1, lr: float = 0.0,
+              label_smoothing: float = 0.0) -> tuple[float, float]:
     """One pass over ``loader``; trains when ``optimizer`` is given. Returns (loss, accuracy).
+    The loss is cross-entropy, with the task's ``label_smoothing`` (the torch engine's
+    ``nn.CrossEntropyLoss(label_smoothing=...)``).
 
     Training stops with :class:`DivergenceError` at the first step whose loss is not finite
     (``epoch`` and ``lr`` go into its message), before that step updates anything.
@@ -58,7 +61,7 @@ def run_epoch(model: Any, loader: Any, optimizer: Any = None, scheduler: Any = N
         for batch_idx, batch in enumerate(loader):
             inputs, targets = _as_scratch(batch)
             logits = model(inputs)
-            loss = SF.cross_entropy(logits, targets)
+            loss = SF.cross_entropy(logits, targets, label_smoothing=label_smoothing)
             if training and not math.isfinite(float(loss.item())):
                 step = (epoch - 1) * len(loader) + batch_idx + 1
                 raise DivergenceError(divergence_message("loss", epoch, step, batch_idx + 1, lr, can_skip=False))
@@ -100,6 +103,7 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
         val_loader = eval_loader(task.data.val, cfg.batch_size)
     optimizer = create_optimizer(scratch_optim, list(model.parameters()), cfg)
     scheduler, when = create_scheduler(scratch_optim, optimizer, cfg, len(train_loader))
+    smoothing = float(getattr(task.loss_fn, "label_smoothing", 0.0))  # what the torch engine's loss would smooth
     history: list[dict[str, Any]] = []
     best_loss, best_state, best_epoch, bad_epochs = float("inf"), None, 0, 0
     started = time.perf_counter()
@@ -112,8 +116,8 @@ def fit_scratch(task: TrainingTask, run: RunFolder, resume: bool = False) -> Fit
             lr = optimizer.param_groups[0]["lr"]
             train_loss, train_acc = run_epoch(model, train_loader, optimizer, scheduler if when == "step" else None,
                                               clip=cfg.gradient_clip_val, progress=lambda: bar.advance(job),
-                                              epoch=epoch, lr=cfg.lr)
-            val_loss, val_acc = run_epoch(model, val_loader)
+                                              epoch=epoch, lr=cfg.lr, label_smoothing=smoothing)
+            val_loss, val_acc = run_epoch(model, val_loader, label_smoothing=smoothing)
             if when == "epoch" and scheduler is not None:
                 scheduler.step()
             elif when == "val_loss":
