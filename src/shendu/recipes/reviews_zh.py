@@ -46,7 +46,7 @@ class ReviewsZhConfig(TextConfig):
             probability (never all three), so each learns to answer alone (ngram-cnn).
     """
 
-    epochs: int = 4
+    epochs: int = 3
     lr: float = 5e-3
     dropout: float = 0.5
     tokenizer: str = "char"
@@ -61,7 +61,7 @@ class ReviewsZhConfig(TextConfig):
     bag_hidden: int = 64
     cnn_dim: int = 64
     filters: int = 64
-    member_dropout: float = 0.5
+    member_dropout: float = 0.67
 
     def validate(self) -> None:
         super().validate()
