@@ -181,6 +181,8 @@ def train(
         from shendu.train import train_task
 
         task = the_recipe.make_task(config)
+        if config.engine == "scratch" and task.scratch_factory is None:  # before a run folder exists
+            raise ShenduError(f"recipe {the_recipe.name} has no scratch-engine model; use --engine torch.")
         if resume is None:
             # With --devices > 1 Lightning re-runs this command once per extra process; they
             # must all train into the folder the first process created.

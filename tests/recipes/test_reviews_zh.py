@@ -87,3 +87,11 @@ def test_the_old_bilstm_stays_reachable():
     config = ReviewsZhConfig(model="lstm-attention")
     kwargs = RECIPE.model_kwargs(config, 50)
     assert kwargs["attention"] is True and kwargs["vocab_size"] == 50
+
+
+def test_the_scratch_engine_asks_for_the_bilstm_before_a_run_folder_exists(tmp_path):
+    result = run_cli("train", "reviews-zh", "--engine", "scratch", "--out", str(tmp_path / "runs"), "--no-progress")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--set model=lstm-attention" in " ".join(result.stderr.split())
+    assert not (tmp_path / "runs").exists()
+    ReviewsZhConfig(engine="scratch", model="lstm-attention").validate()  # the twin the scratch engine trains

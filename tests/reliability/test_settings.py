@@ -62,3 +62,11 @@ def test_out_that_cannot_be_created_is_refused(tmp_path):
     )
     assert result.returncode == 2 and "cannot create the run folder" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("recipe", ["series-lstm", "multimodal"])
+def test_a_recipe_without_a_scratch_twin_says_so_before_a_run_folder_exists(tmp_path, recipe):
+    result = run_cli("train", recipe, "--engine", "scratch", "--out", str(tmp_path / "runs"), "--no-progress")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"recipe {recipe} has no scratch-engine model; use --engine torch." in " ".join(result.stderr.split())
+    assert not (tmp_path / "runs").exists()

@@ -71,6 +71,9 @@ class ReviewsZhConfig(TextConfig):
         self.require_in(0, 1, "member_dropout")
         if self.max_n > 3:
             raise ValueError(f"--set max_n= must be 1, 2 or 3 (character 1-3-grams); got {self.max_n}.")
+        if self.engine == "scratch" and self.model != "lstm-attention":
+            raise ValueError(f"--engine scratch trains reviews-zh's BiLSTM + attention only (the model {self.model!r} "
+                             "has no twin in shendu.scratch); add --set model=lstm-attention, or use --engine torch.")
 
 
 def model_kwargs(config: ReviewsZhConfig, vocab_size: int | None = None, num_classes: int = 2) -> dict[str, Any]:
