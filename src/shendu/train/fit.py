@@ -166,6 +166,11 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
     module = kind.make_module(task, model, len(train_loader))
     history = HistoryCallback(run.file(HISTORY), columns=kind.history_columns)
     trainer = build_trainer(task, run, history, train_loader)
+    # deterministic="warn" turns on torch.use_deterministic_algorithms, which by default also fills
+    # every new tensor with NaN before an op writes it (a debugging aid against ops that read
+    # uninitialised memory): ~90 fills a step of mnist-cnn, ~10% of its time on one core. The runs stay
+    # deterministic without it (tests/reliability/test_exact_resume.py checks bitwise equality).
+    torch.utils.deterministic.fill_uninitialized_memory = False
 
     started = time.perf_counter()
     with warnings.catch_warnings():
