@@ -41,25 +41,32 @@ STUDENT = ["--student", "digits-mlp", "--set", "hidden=8", "--set", "epochs=2", 
 
 
 def _by_hand(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float,
-             alpha: float) -> torch.Tensor:
-    """The documents' formula written out: KL(p || q) = sum p (log p - log q), averaged over the batch."""
+             alpha: float, smoothing: float = 0.0) -> torch.Tensor:
+    """The documents' formula written out: KL(p || q) = sum p (log p - log q), averaged over the batch;
+    the hard target puts 1 - eps + eps / C on the label and eps / C on every other class."""
     p = torch.exp(teacher / temperature) / torch.exp(teacher / temperature).sum(1, keepdim=True)
     log_q = student / temperature - torch.logsumexp(student / temperature, dim=1, keepdim=True)
     kl = (p * (torch.log(p) - log_q)).sum(1).mean()
     log_softmax = student - torch.logsumexp(student, dim=1, keepdim=True)
-    cross_entropy = -log_softmax[torch.arange(len(labels)), labels].mean()
+    target = torch.full_like(student, smoothing / student.shape[1])
+    target[torch.arange(len(labels)), labels] += 1 - smoothing
+    cross_entropy = -(target * log_softmax).sum(1).mean()
     return alpha * kl * temperature**2 + (1 - alpha) * cross_entropy
 
 
-@pytest.mark.parametrize("temperature, alpha", [(4.0, 0.7), (1.0, 0.3), (2.5, 0.0), (4.0, 1.0), (10.0, 0.5)])
-def test_loss_is_the_documents_formula(temperature, alpha):
-    generator = torch.Generator().manual_seed(int(temperature * 10 + alpha * 100))
+@pytest.mark.parametrize("temperature, alpha, smoothing",
+                         [(4.0, 0.7, 0.0), (1.0, 0.3, 0.0), (2.5, 0.0, 0.0), (4.0, 1.0, 0.0), (10.0, 0.5, 0.0),
+                          (4.0, 0.7, 0.1), (2.0, 0.0, 0.1), (3.0, 0.4, 0.9)])
+def test_loss_is_the_documents_formula(temperature, alpha, smoothing):
+    generator = torch.Generator().manual_seed(int(temperature * 10 + alpha * 100 + smoothing * 1000))
     student, teacher = torch.randn(16, 10, generator=generator) * 3, torch.randn(16, 10, generator=generator) * 3
     labels = torch.randint(0, 10, (16,), generator=generator)
-    loss = DistillationLoss(temperature, alpha)(student.double(), teacher.double(), labels)
-    assert torch.allclose(loss, _by_hand(student.double(), teacher.double(), labels, temperature, alpha), atol=1e-12)
-    if alpha == 0:  # pure cross-entropy: the teacher plays no part
-        assert torch.allclose(loss, F.cross_entropy(student.double(), labels), atol=1e-12)
+    loss = DistillationLoss(temperature, alpha, smoothing)(student.double(), teacher.double(), labels)
+    expected = _by_hand(student.double(), teacher.double(), labels, temperature, alpha, smoothing)
+    assert torch.allclose(loss, expected, atol=1e-12)
+    if alpha == 0:  # the student's own task loss: the teacher plays no part
+        task_loss = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)
+        assert torch.allclose(loss, task_loss(student.double(), labels), atol=1e-12)
     if alpha == 1:  # the teacher alone: torch's batchmean KL, times T^2
         kl = F.kl_div(F.log_softmax(student.double() / temperature, 1), F.softmax(teacher.double() / temperature, 1),
                       reduction="batchmean")
@@ -76,10 +83,12 @@ def test_soft_term_gradient_is_hintons():
     assert torch.allclose(student.grad, expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("temperature, alpha", [(0.0, 0.5), (-1.0, 0.5), (4.0, 1.5), (4.0, -0.1)])
-def test_loss_refuses_settings_out_of_range(temperature, alpha):
+@pytest.mark.parametrize("temperature, alpha, smoothing",
+                         [(0.0, 0.5, 0.0), (-1.0, 0.5, 0.0), (4.0, 1.5, 0.0), (4.0, -0.1, 0.0), (4.0, 0.7, 1.5),
+                          (4.0, 0.7, -0.1)])
+def test_loss_refuses_settings_out_of_range(temperature, alpha, smoothing):
     with pytest.raises(ValueError):
-        DistillationLoss(temperature, alpha)
+        DistillationLoss(temperature, alpha, smoothing)
 
 
 # -- examples with their teacher's logits ----------------------------------------------------------
@@ -338,3 +347,31 @@ def test_the_readme_command_parses_and_its_student_is_a_sixteenth_of_the_teacher
     widths = dict(a.split("=") for a in args if "=" in a)
     student = sum(p.numel() for p in mnist_net(**{k: int(v) for k, v in widths.items()}).parameters())
     assert (student, RECIPES["mnist-cnn"].parameters) == (75_338, 1_199_882)
+
+
+def test_alpha_zero_trains_exactly_the_baseline_with_its_label_smoothing(mnist_idx_dir, tmp_path):
+    """mnist-cnn trains with label smoothing 0.1: the distillation loss's hard term is that same
+    loss, so with alpha = 0 (no teacher term) the student's weights are the baseline's, bit for bit,
+    and a teacher term (alpha > 0) moves them."""
+    from safetensors.torch import load_file
+
+    tiny = ["--set", f"data={mnist_idx_dir}", "--set", "val_size=100", "--set", "conv1=2", "--set", "conv2=4",
+            "--set", "hidden=8", "--set", "epochs=1", "--set", "batch_size=100"]
+    result = run_cli("train", "mnist-cnn", *tiny, "--out", str(tmp_path / "teacher"), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (teacher,) = (tmp_path / "teacher").iterdir()
+    weights = {}
+    for alpha, baseline_flag in (("0", "--baseline"), ("0.5", "--no-baseline")):
+        out = tmp_path / f"alpha-{alpha}"
+        result = run_cli("distill", str(teacher), "--student", "mnist-cnn", *tiny, "--alpha", alpha, baseline_flag,
+                         "--teacher-logits", "live", "--out", str(out), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        (student,) = out.glob("mnist-cnn-distilled-*")
+        details = json.loads((student / "model.json").read_text())["variant"]["details"]
+        assert details["label_smoothing"] == 0.1
+        assert "smooths the labels by 0.1" in (student / "report.md").read_text()
+        weights[alpha] = load_file(student / "model.safetensors")
+    (baseline_run,) = (tmp_path / "alpha-0").glob("mnist-cnn-baseline-*")
+    baseline = load_file(baseline_run / "model.safetensors")
+    assert all(torch.equal(weights["0"][key], baseline[key]) for key in baseline)
+    assert not all(torch.equal(weights["0.5"][key], baseline[key]) for key in baseline)

@@ -252,8 +252,10 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
             stop.resume_command = f"shendu distill --resume {run.path}"
             raise
     teacher_metrics = teacher.run.read_json(METRICS)
+    smoothing = float(getattr(task.loss_fn, "label_smoothing", 0.0))  # the student's own hard-label loss
     student_parameters = sum(p.numel() for p in build_model(factory_path(task.factory), task.model_kwargs).parameters())
-    details = {"temperature": settings.temperature, "alpha": settings.alpha, "teacher_recipe": teacher.config.recipe,
+    details = {"temperature": settings.temperature, "alpha": settings.alpha, "label_smoothing": smoothing,
+               "teacher_recipe": teacher.config.recipe,
                "teacher_parameters": teacher.spec.num_parameters, "student_parameters": student_parameters,
                "teacher_test_metric": {"test_acc": teacher_metrics["test_acc"]},
                "teacher_logits": how, "teacher_logits_mode": settings.teacher_logits,
@@ -264,7 +266,7 @@ def _train(run: RunFolder, baseline_run: RunFolder | None, teacher: Predictor, t
         task,
         title=f"{task.title}, distilled from {teacher.config.recipe}",
         kind="distillation",
-        loss_fn=DistillationLoss(settings.temperature, settings.alpha),
+        loss_fn=DistillationLoss(settings.temperature, settings.alpha, smoothing),
         data=replace(task.data, train=LiveTeacherDataset(task.data.train, teacher.model)
                      if settings.teacher_logits == "live" else TeacherLogitsDataset(task.data.train, logits)),
         target=Target("test_acc", minimum=round(float(teacher_metrics["test_acc"]) - 0.01, 6)),

@@ -45,7 +45,9 @@ def student_notes(details: dict[str, Any], teacher: str, examples: int) -> list[
         f"Distilled from `{teacher}` ({details['teacher_recipe']}) with the documents' DistillationLoss("
         f"temperature={details['temperature']:g}, alpha={details['alpha']:g}): alpha * KL(softmax(teacher/T) || "
         "softmax(student/T)) * T^2 + (1 - alpha) * cross_entropy(student, labels), the KL divergence averaged "
-        "over the batch (KLDivLoss(reduction='batchmean')).",
+        "over the batch (KLDivLoss(reduction='batchmean'))"
+        + (f"; the cross-entropy smooths the labels by {details['label_smoothing']:g}, as the student's recipe "
+           "(and its baseline) does." if details.get("label_smoothing") else "."),
         *(["The teacher read every training batch as the student saw it, augmentation included, and its logits "
            "were the soft targets of that batch (`--teacher-logits live`: consistent teaching, Beyer et al. 2022)."]
           if details.get("teacher_logits_mode") == "live" else [

@@ -40,33 +40,41 @@ class DistillationLoss(nn.Module):
     their size whatever the temperature (Hinton et al. 2015, section 2). ``alpha=0`` is plain
     cross-entropy; ``alpha=1`` learns from the teacher alone.
 
+    The hard-label term is the student's own task loss: ``label_smoothing`` is the smoothing its
+    recipe trains with (0, the documents' plain cross-entropy, by default), so ``alpha=0`` trains
+    exactly as the student trained without the teacher does.
+
     Args:
         temperature: ``T > 0``; higher spreads the teacher's probabilities over more classes.
         alpha: the weight of the distillation term, in ``[0, 1]``.
+        label_smoothing: the hard-label cross-entropy's label smoothing, in ``[0, 1]``.
 
     Shapes: ``student_logits`` and ``teacher_logits`` ``(N, C)``, ``labels`` ``(N,)`` class ids;
     returns a scalar.
     """
 
-    def __init__(self, temperature: float = 4.0, alpha: float = 0.7) -> None:
+    def __init__(self, temperature: float = 4.0, alpha: float = 0.7, label_smoothing: float = 0.0) -> None:
         super().__init__()
         if not temperature > 0:
             raise ValueError(f"temperature must be positive; got {temperature}.")
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be in [0, 1]; got {alpha}.")
+        if not 0 <= label_smoothing <= 1:
+            raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing}.")
         self.temperature = temperature
         self.alpha = alpha
+        self.label_smoothing = label_smoothing
         self.kl_div = nn.KLDivLoss(reduction="batchmean")
 
     def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         soft_targets = F.softmax(teacher_logits / self.temperature, dim=1)
         soft_predictions = F.log_softmax(student_logits / self.temperature, dim=1)
         distillation_loss = self.kl_div(soft_predictions, soft_targets) * self.temperature**2
-        student_loss = F.cross_entropy(student_logits, labels)
+        student_loss = F.cross_entropy(student_logits, labels, label_smoothing=self.label_smoothing)
         return self.alpha * distillation_loss + (1 - self.alpha) * student_loss
 
     def extra_repr(self) -> str:
-        return f"temperature={self.temperature}, alpha={self.alpha}"
+        return f"temperature={self.temperature}, alpha={self.alpha}, label_smoothing={self.label_smoothing}"
 
 
 class WithTeacher(NamedTuple):
