@@ -73,6 +73,26 @@ def test_loss_is_the_documents_formula(temperature, alpha, smoothing):
         assert torch.allclose(loss, kl * temperature**2, atol=1e-12)
 
 
+def test_the_loss_is_float32_under_bfloat16_autocast():
+    """CPU autocast would run log_softmax in bfloat16 (3 significant digits); the loss and its
+    gradient must be those of the same logits in float32."""
+    generator = torch.Generator().manual_seed(3)
+    teacher = torch.randn(64, 10, generator=generator) * 6
+    student = (teacher + 0.1 * torch.randn(64, 10, generator=generator)).bfloat16()
+    labels = teacher.argmax(1)
+    grads = []
+    for autocast in (True, False):
+        logits = student.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss = DistillationLoss(4.0, 0.7, 0.1)(logits, teacher, labels)
+        assert loss.dtype == torch.float32
+        loss.backward()
+        grads.append(logits.grad.float())
+    reference = _by_hand(student.double(), teacher.double(), labels, 4.0, 0.7, 0.1)
+    assert torch.allclose(loss.double(), reference, atol=1e-5)
+    torch.testing.assert_close(grads[0], grads[1])
+
+
 def test_soft_term_gradient_is_hintons():
     """d(T^2 KL)/d(student logits) = T (softmax(s/T) - softmax(t/T)) / N (Hinton et al. 2015, eq. 2)."""
     temperature, generator = 4.0, torch.Generator().manual_seed(0)

@@ -67,6 +67,14 @@ class DistillationLoss(nn.Module):
         self.kl_div = nn.KLDivLoss(reduction="batchmean")
 
     def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        # in float32 whatever the autocast: CPU autocast runs (log_)softmax in bfloat16, which would
+        # round the soft term's gradient T (q - p) where q and p agree to a few digits (torch's own
+        # autocast lists run cross_entropy and kl_div in float32 for the same reason)
+        dtype = torch.promote_types(student_logits.dtype, torch.float32)  # float64 stays float64
+        with torch.autocast(student_logits.device.type, enabled=False):
+            return self._loss(student_logits.to(dtype), teacher_logits.to(dtype), labels)
+
+    def _loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         soft_targets = F.softmax(teacher_logits / self.temperature, dim=1)
         soft_predictions = F.log_softmax(student_logits / self.temperature, dim=1)
         distillation_loss = self.kl_div(soft_predictions, soft_targets) * self.temperature**2
