@@ -20,6 +20,7 @@ from shendu.lab.explain.neuron import explain_neuron
 from shendu.lab.explain.numbers import ShapeError, fmt
 from shendu.lab.explain.pool import explain_pool
 from shendu.recipes import RECIPES
+from shendu.recipes.text import FACTORIES
 from tests.conftest import run_cli
 from tests.test_cli import assert_clear_error
 
@@ -209,6 +210,20 @@ def test_params_of_every_recipe_equal_the_torch_models_numel(name):
     assert data["trainable"] == sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert all(row["count"] == row["numel"] for row in data["layers"])
     assert sum(row["count"] for row in data["layers"]) == numel
+
+
+def test_params_follow_a_setting_that_chooses_the_model():
+    """reviews-zh's `model` setting picks the factory: the BiLSTM + attention is counted, not the default ensemble."""
+    from shendu.models import build_model
+
+    recipe = RECIPES["reviews-zh"]
+    data = explain_json("params", "reviews-zh", "--set", "model=lstm-attention")
+    config = recipe.config_from_dict({**recipe.default_config().to_dict(), "model": "lstm-attention"})
+    with torch.device("meta"):
+        model = build_model(FACTORIES["lstm-attention"], recipe.model_kwargs(config))
+    assert data["factory"] == FACTORIES["lstm-attention"] != recipe.factory
+    assert data["total"] == data["numel"] == sum(p.numel() for p in model.parameters())
+    assert data["total"] != explain_json("params", "reviews-zh")["total"]
 
 
 def test_params_show_the_linear_and_conv_arithmetic_and_follow_set():

@@ -94,3 +94,31 @@ def test_declared_parameter_count_is_the_built_models(recipe):
     """`shendu list` shows `Recipe.parameters` without building anything; it must be the truth."""
     model = recipe.build_default_model()
     assert sum(p.numel() for p in model.parameters()) == recipe.parameters
+
+
+@pytest.mark.parametrize("recipe", RECIPES.values(), ids=lambda r: r.name)
+def test_a_config_saved_before_a_setting_existed_reads_as_the_old_behaviour(recipe):
+    """config.json of a run made by an older shendu lacks the settings added since: each reads as
+    the recipe's legacy value (the behaviour before it existed), every other key as saved, and a
+    saved value always wins."""
+    from shendu.recipes.base import TRAIN_LEGACY
+
+    legacy = {**TRAIN_LEGACY, **recipe.legacy}
+    known = {s.name for s in settings_of(recipe.config_cls)}
+    assert set(recipe.legacy) <= known, f"{recipe.name}'s legacy names settings it does not have"
+    defaults = recipe.default_config().to_dict()
+    old = {k: v for k, v in defaults.items() if k not in legacy}
+    config = recipe.config_from_dict(old)
+    config.validate()
+    assert config.to_dict() == {**defaults, **{k: v for k, v in legacy.items() if k in known}}
+    assert recipe.config_from_dict(defaults).to_dict() == defaults  # a complete config.json is read as it is
+
+
+def test_old_mnist_and_reviews_zh_runs_keep_what_they_trained_with():
+    mnist = RECIPES["mnist-cnn"].default_config().to_dict()
+    del mnist["label_smoothing"], mnist["channels_last"]
+    config = RECIPES["mnist-cnn"].config_from_dict(mnist)
+    assert (config.label_smoothing, config.channels_last) == (0.0, False)  # plain cross-entropy, contiguous
+    reviews = RECIPES["reviews-zh"].default_config().to_dict()
+    del reviews["model"]
+    assert RECIPES["reviews-zh"].config_from_dict(reviews).model == "lstm-attention"  # the BiLSTM of before

@@ -7,8 +7,8 @@ time (those are imported inside ``make_task``), so `shendu list` and `shendu tra
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from shendu.errors import ShenduError
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from torch import nn
 
     from shendu.train.task import TrainingTask
+
+# Settings of every recipe added after run folders were first made, with the value that gives the
+# behaviour from before they existed (see Recipe.legacy).
+TRAIN_LEGACY: dict[str, Any] = {"channels_last": False}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ class Recipe:
         make_task: builds the full TrainingTask (loads the data) from a config.
         target: the metric the recipe is documented to reach with its defaults (None when
             no default data ships to measure it on).
+        legacy: settings added to the recipe after its first release, each with the value that
+            gives the behaviour from before it existed (mnist-cnn's ``label_smoothing: 0.0``): a
+            config.json saved without the key (a run made by an older shendu, resumed or
+            compressed now) reads as that value, not as today's default.
+        factory_of: the factory for a config, where a setting chooses the model (reviews-zh's
+            ``model``); ``None``: always ``factory``.
     """
 
     name: str
@@ -49,6 +59,12 @@ class Recipe:
     make_task: Callable[[Any], TrainingTask]
     target: Target | None
     parameters: int
+    legacy: Mapping[str, Any] = field(default_factory=dict)
+    factory_of: Callable[[Any], str] | None = None
+
+    def model_factory(self, config: TrainConfig) -> str:
+        """The import path of the factory that builds ``config``'s model."""
+        return self.factory if self.factory_of is None else self.factory_of(config)
 
     def default_config(self) -> TrainConfig:
         return self.config_cls()
@@ -65,6 +81,8 @@ class Recipe:
         from shendu.typed import from_json
 
         known = {f.name for f in fields(self.config_cls)}
+        older = {k: v for k, v in {**TRAIN_LEGACY, **self.legacy}.items() if k in known and k not in values}
+        values = {**values, **older}  # a key that a run saved by an older shendu lacks
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(

@@ -115,4 +115,5 @@ RECIPE = Recipe(
     make_task=make_task,
     target=TARGET,
     parameters=1_199_882,
+    legacy={"label_smoothing": 0.0},
 )

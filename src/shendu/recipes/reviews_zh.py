@@ -105,4 +105,6 @@ RECIPE = Recipe(
     make_task=make_task,
     target=TARGET,
     parameters=9_544_870,
+    legacy={"model": "lstm-attention"},
+    factory_of=lambda config: FACTORIES[config.model],
 )

@@ -202,18 +202,19 @@ def explain_params(recipe: Recipe, settings: dict[str, Any] | None = None) -> Pa
     except (TypeError, ValueError) as exc:
         raise ExplainError(str(exc)) from None
     kwargs = recipe.model_kwargs(config)
-    factory = resolve_factory(recipe.factory)
+    factory_path = recipe.model_factory(config)
+    factory = resolve_factory(factory_path)
     try:
         with torch.device("meta"):  # shapes only: no memory, no initialisation
             model = factory(**kwargs)
     except Exception as exc:  # noqa: BLE001 - whatever the factory refuses, the settings asked for
         shown = ", ".join(f"--set {k}={v}" for k, v in settings.items()) or "the default settings"
-        raise ExplainError(f"{recipe.name}'s model ({recipe.factory}) cannot be built with {shown}: "
+        raise ExplainError(f"{recipe.name}'s model ({factory_path}) cannot be built with {shown}: "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
                            "Change those settings (see `shendu train " + recipe.name + " --help`).") from None
     layers = count_layers(model)
     total = sum(row.count for row in layers)
     numel = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return ParamsExplanation(recipe.name, recipe.factory, kwargs, settings, data_defaults(recipe, kwargs), layers, total,
+    return ParamsExplanation(recipe.name, factory_path, kwargs, settings, data_defaults(recipe, kwargs), layers, total,
                              trainable, numel, total == numel and all(r.count == r.numel for r in layers))
