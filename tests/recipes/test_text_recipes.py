@@ -139,3 +139,22 @@ def test_api_equals_cli_and_evaluate_trains_no_tokenizer(attention_run, monkeypa
         monkeypatch.setattr(tokenizers.trainers, name, refuse)
     evaluation = shendu.load(attention_run).evaluate()
     assert evaluation.reproduced and evaluation.data_changed is False
+
+
+@pytest.mark.parametrize("head_tokens, max_length, head", [(None, 400, None), (100, 400, 100), (0, 400, 0),
+                                                           (400, 400, None), (100, 16, None), (15, 16, 15)])
+def test_head_tokens_cut_head_and_tail_or_only_the_head(head_tokens, max_length, head):
+    """imdb-lstm's default head_tokens=100 stays valid under a smaller --set max_length: a head
+    of at least max_length reads the first max_length tokens, as head_tokens unset does."""
+    from shendu.recipes.imdb_lstm import ImdbLstmConfig
+
+    config = ImdbLstmConfig(head_tokens=head_tokens, max_length=max_length)
+    config.validate()
+    assert config.head == head
+
+
+def test_a_negative_head_is_refused():
+    from shendu.recipes.imdb_lstm import ImdbLstmConfig
+
+    with pytest.raises(ValueError, match="head_tokens= must be 0 or more"):
+        ImdbLstmConfig(head_tokens=-1).validate()

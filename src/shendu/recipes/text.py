@@ -41,8 +41,8 @@ class TextConfig(TrainConfig):
         vocab_size: tokens kept (most frequent first; ids 0 and 1 are padding and unknown).
         max_length: tokens read per review (the rest is cut).
         head_tokens: cut a long review to its first ``head_tokens`` and last
-            ``max_length - head_tokens`` tokens (head+tail truncation); ``None``: the first
-            ``max_length`` only.
+            ``max_length - head_tokens`` tokens (head+tail truncation); ``None``, or a value
+            of at least ``max_length``: the first ``max_length`` only.
         text_column, label_column: the columns of a ``data`` CSV.
         test_size, val_size: held-out reviews (after de-duplication, stratified).
         split_seed: the seed of that split (fixed, so every run tests on the same reviews).
@@ -90,14 +90,20 @@ class TextConfig(TrainConfig):
             raise ValueError(f"--set tokenizer= must be one of {', '.join(KINDS)}; got {self.tokenizer!r}.")
         self.require_at_least(1, "vocab_size", "max_length", "test_size", "val_size", "embedding_dim", "hidden_size",
                               "num_layers", "d_model", "num_heads", "d_ff")
-        if self.head_tokens is not None and not 0 <= self.head_tokens <= self.max_length:
-            raise ValueError(f"--set head_tokens= must be between 0 and max_length ({self.max_length}); "
+        if self.head_tokens is not None and self.head_tokens < 0:
+            raise ValueError(f"--set head_tokens= must be 0 or more (or none: the first max_length tokens only); "
                              f"got {self.head_tokens}.")
         if self.train_limit is not None:
             self.require_at_least(2, "train_limit", unit=" reviews")
         if self.d_model % self.num_heads:
             raise ValueError(f"--set d_model= ({self.d_model}) must be divisible by num_heads ({self.num_heads}).")
         self.require_in(0, 1, "dropout")
+
+    @property
+    def head(self) -> int | None:
+        """The head of head+tail truncation, ``None`` when a review is cut to its first
+        ``max_length`` tokens (``head_tokens`` unset, or not below ``max_length``)."""
+        return None if self.head_tokens is None or self.head_tokens >= self.max_length else self.head_tokens
 
 
 def load_arguments(config: TextConfig, shipped: str) -> dict[str, Any]:
@@ -143,11 +149,11 @@ def make_text_task(recipe: Recipe, config: TextConfig, kind: str, shipped: str, 
     load = load_arguments(config, shipped)
     splits = load_text_splits(**load)
     data = text_bundle(splits, tokenizer_kind=config.tokenizer, vocab_size=config.vocab_size,
-                       max_length=config.max_length, train_limit=config.train_limit, head=config.head_tokens,
+                       max_length=config.max_length, train_limit=config.train_limit, head=config.head,
                        pretrained=None if pretrained is None else pretrained / "tokenizer.json",
                        test_source=TestSource("shendu.data.text:text_test", load))
-    cut = (f"reviews cut to {config.max_length} tokens" if config.head_tokens is None else
-           f"long reviews cut to their first {config.head_tokens} and last {config.max_length - config.head_tokens} tokens")
+    cut = (f"reviews cut to {config.max_length} tokens" if config.head is None else
+           f"long reviews cut to their first {config.head} and last {config.max_length - config.head} tokens")
     if pretrained is None:
         notes = [*notes, f"Tokenizer: {config.tokenizer}-level, {data.input_spec.vocab_size:,} tokens, trained on "
                  f"the training reviews only, saved as tokenizer.json; {cut}."]
