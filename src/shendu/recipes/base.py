@@ -73,7 +73,8 @@ class Recipe:
         """The model the default settings train (with the default data's classes)."""
         from shendu.models import build_model
 
-        return build_model(self.factory, self.model_kwargs(self.default_config()))
+        config = self.default_config()
+        return build_model(self.model_factory(config), self.model_kwargs(config))
 
     def config_from_dict(self, values: dict[str, Any]) -> TrainConfig:
         """Every value type-checked against the recipe's config (a hand-edited config.json with a
