@@ -18,26 +18,18 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _train_run import train_run
 
 
 def train(out: Path, devices: int, epochs: int, batch: int, seed: int) -> dict:
-    args = [sys.executable, "-m", "shendu", "train", "mnist-cnn", "--epochs", str(epochs), "--batch-size", str(batch),
-            "--seed", str(seed), "--devices", str(devices), "--set", "accelerator=cpu", "--out", str(out),
-            "--no-progress"]
-    started = time.perf_counter()
-    result = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"--devices {devices} failed: {result.stderr[-2000:]}")
-    (run,) = out.iterdir()
-    metrics = json.loads((run / "metrics.json").read_text())
-    return {"devices": devices, "seed": seed, "batch_per_process": batch, "wall_seconds": round(wall, 1),
-            "train_seconds": metrics["train_seconds"], "test_acc": metrics["test_acc"]}
+    run = train_run("mnist-cnn", out, "--epochs", str(epochs), "--batch-size", str(batch), "--seed", str(seed),
+                    "--devices", str(devices), "--set", "accelerator=cpu")
+    return {"devices": devices, "seed": seed, "batch_per_process": batch, "wall_seconds": round(run.wall_seconds, 1),
+            "train_seconds": run.metrics["train_seconds"], "test_acc": run.metrics["test_acc"]}
 
 
 def main() -> None:

@@ -14,35 +14,23 @@ the table says both, with the 1-minute load average before each run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _train_run import train_run
 
 from shendu.train.env import describe_cpu
 
 
 def train(out: Path, seed: int, sets: list[str]) -> dict:
     """One `shendu train mnist-cnn` run into ``out``; its metrics, config and env."""
-    command = [sys.executable, "-m", "shendu", "train", "mnist-cnn", "--seed", str(seed), "--out", str(out),
-               "--no-progress"]
-    for item in sets:
-        command += ["--set", item]
     load = os.getloadavg()[0]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"seed {seed} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    (run,) = out.iterdir()
-    metrics = json.loads((run / "metrics.json").read_text())
-    env = json.loads((run / "env.json").read_text())
-    config = json.loads((run / "config.json").read_text())["config"]
-    return {"seed": seed, "test_acc": metrics["test_acc"], "train_seconds": metrics["train_seconds"],
-            "epochs": metrics["epochs_run"], "command_seconds": wall, "load": load, "env": env, "config": config}
+    run = train_run("mnist-cnn", out, "--seed", str(seed), *[arg for item in sets for arg in ("--set", item)])
+    return {"seed": seed, "test_acc": run.metrics["test_acc"], "train_seconds": run.metrics["train_seconds"],
+            "epochs": run.metrics["epochs_run"], "command_seconds": run.wall_seconds, "load": load, "env": run.env,
+            "config": run.config}
 
 
 def verdict(rows: list[dict], target: float, budget: float) -> str:
