@@ -28,8 +28,12 @@ system-deps:
 run: install
 	$(BIN)/shendu train mnist-cnn
 
+# two worker processes (pytest-xdist), each test file on one of them; they share the cores
+# (tests/conftest.py gives each cores/2 torch threads) and the session's trained runs
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: install
 	$(BIN)/pytest -m slow

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -16,6 +20,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # the width `shendu` prints its tables at, in the tests (rich reads it when its consoles are made)
 os.environ["COLUMNS"] = "200"
+T = TypeVar("T")
+# `pytest -n N` (make test): N workers share the cores, so each (and every process it starts) gets
+# cores/N torch threads rather than all of them; torch reads this when it is first imported
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    os.environ.setdefault("OMP_NUM_THREADS",
+                          str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 
 def write_idx(path: Path, array: np.ndarray) -> Path:
@@ -24,6 +34,28 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     path.write_bytes(header + array.tobytes())
     return path
+
+
+def train_once(tmp_path_factory, name: str, train: Callable[[Path], T]) -> T:
+    """``train(folder)`` once per test session, also under `pytest -n N` (make test): the first
+    worker that asks trains into a folder every worker shares, the others wait for it and reuse
+    what it returned (a Path or a tuple of Paths). Without workers, an ordinary session folder."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return train(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # this session's, above every worker's own
+    shared.mkdir(exist_ok=True)
+    record = shared / f"{name}.json"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not record.is_file():
+            folder = shared / name
+            shutil.rmtree(folder, ignore_errors=True)  # left by a worker whose training failed
+            folder.mkdir()
+            value = train(folder)
+            record.write_text(json.dumps([str(p) for p in value] if isinstance(value, tuple) else str(value)))
+        saved = json.loads(record.read_text())
+    return tuple(Path(p) for p in saved) if isinstance(saved, list) else Path(saved)  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
@@ -92,11 +124,14 @@ def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory) -> Path:
     """A complete digits-mlp run folder (8 epochs), trained once per test session."""
-    out = tmp_path_factory.mktemp("runs")
-    result = run_cli("train", "digits-mlp", "--epochs", "8", "--out", str(out), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run,) = out.iterdir()
-    return run
+
+    def train(out: Path) -> Path:
+        result = run_cli("train", "digits-mlp", "--epochs", "8", "--out", str(out), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        (run,) = out.iterdir()
+        return run
+
+    return train_once(tmp_path_factory, "runs", train)
 
 
 def folder_digest(path: Path) -> dict[str, bytes]:
@@ -160,26 +195,31 @@ TEXT_SMALL = ("--set", "train_limit=1500", "--set", "test_size=200", "--set", "v
 @pytest.fixture(scope="session")
 def det_run(tmp_path_factory) -> Path:
     """A detect-digits run (3 epochs on 64 canvases), trained once per test session."""
-    out = tmp_path_factory.mktemp("det")
-    result = run_cli("train", "detect-digits", "--epochs", "3", *DETECT_TINY, "--out", str(out), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "test mAP@0.5" in result.stdout
-    (run,) = out.iterdir()
-    return run
+
+    def train(out: Path) -> Path:
+        result = run_cli("train", "detect-digits", "--epochs", "3", *DETECT_TINY, "--out", str(out), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "test mAP@0.5" in result.stdout
+        (run,) = out.iterdir()
+        return run
+
+    return train_once(tmp_path_factory, "det", train)
 
 
 @pytest.fixture(scope="session")
 def attention_run(tmp_path_factory) -> Path:
     """An imdb-lstm-attention run (8 epochs on 1,500 reviews of <= 96 tokens), trained once per test session."""
-    out = tmp_path_factory.mktemp("text")
-    # no baselines: TF-IDF of 1,800 reviews takes ~4 s (the text recipes' tests exercise them)
-    # 96 tokens, not TEXT_SMALL's 160: the same learning in ~60% of the time (the longest fixture of make test)
-    result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL, "--set", "max_length=96",
-                     "--set", "baseline=false",
-                     "--out", str(out), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run,) = out.iterdir()
-    return run
+
+    def train(out: Path) -> Path:
+        # no baselines: TF-IDF of 1,800 reviews takes ~4 s (the text recipes' tests exercise them)
+        # 96 tokens, not TEXT_SMALL's 160: the same learning in ~60% of the time (the longest fixture of make test)
+        result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL,
+                         "--set", "max_length=96", "--set", "baseline=false", "--out", str(out), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        (run,) = out.iterdir()
+        return run
+
+    return train_once(tmp_path_factory, "text", train)
 
 
 SPEECH_SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "test_clips=40", "--set", "min_digits=1",
@@ -189,10 +229,13 @@ SPEECH_SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "t
 @pytest.fixture(scope="session")
 def speech_run(tmp_path_factory) -> tuple[Path, Path]:
     """A speech-ctc run (30 epochs on 400 espeak-ng clips) and its clip cache, trained once per session."""
-    root = tmp_path_factory.mktemp("speech")
-    result = run_cli("train", "speech-ctc", "--epochs", "30", "--batch-size", "16", "--lr", "3e-3", *SPEECH_SMALL,
-                     "--set", f"cache_dir={root / 'cache'}", "--out", str(root / "runs"), "--no-progress")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "test word error rate" in result.stdout
-    (run,) = (root / "runs").iterdir()
-    return run, root / "cache"
+
+    def train(root: Path) -> tuple[Path, Path]:
+        result = run_cli("train", "speech-ctc", "--epochs", "30", "--batch-size", "16", "--lr", "3e-3", *SPEECH_SMALL,
+                         "--set", f"cache_dir={root / 'cache'}", "--out", str(root / "runs"), "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "test word error rate" in result.stdout
+        (run,) = (root / "runs").iterdir()
+        return run, root / "cache"
+
+    return train_once(tmp_path_factory, "speech", train)
