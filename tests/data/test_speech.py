@@ -53,7 +53,9 @@ def test_synthesis_is_cached_and_reproducible(tmp_path):
     assert synthesise_digits(tmp_path, spec) == folder  # reused, not synthesised again
     assert (folder / rows[0]["file"]).stat().st_mtime_ns == stamp
     again = synthesise_digits(tmp_path / "other", spec)
-    assert (again / rows[0]["file"]).read_bytes() == (folder / rows[0]["file"]).read_bytes()  # same seed, same audio
+    # same seed, same audio: every clip, though several espeak-ng processes write them at a time
+    assert all((again / r["file"]).read_bytes() == (folder / r["file"]).read_bytes() for r in rows)
+    assert len({(folder / r["file"]).read_bytes() for r in rows}) == len(rows)  # each clip its own text and voice
     audio = read_audio(folder / rows[0]["file"])
     assert audio.dtype == np.float32 and 0.5 < len(audio) / 16000 < 6  # resampled from espeak-ng's 22,050 Hz
 
