@@ -4,6 +4,7 @@ beside its baseline, and bad input refused before anything is written."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from types import SimpleNamespace
@@ -394,4 +395,9 @@ def test_alpha_zero_trains_exactly_the_baseline_with_its_label_smoothing(mnist_i
     (baseline_run,) = (tmp_path / "alpha-0").glob("mnist-cnn-baseline-*")
     baseline = load_file(baseline_run / "model.safetensors")
     assert all(torch.equal(weights["0"][key], baseline[key]) for key in baseline)
+    # and it is scored as the baseline is: val_loss is the smoothed loss too (restore_best compares like with like)
+    (student_zero,) = (tmp_path / "alpha-0").glob("mnist-cnn-distilled-*")
+    val_losses = [[row["val_loss"] for row in csv.DictReader((run / "history.csv").open())]
+                  for run in (baseline_run, student_zero)]
+    assert val_losses[0] == val_losses[1] and len(val_losses[0]) == 1
     assert not all(torch.equal(weights["0.5"][key], baseline[key]) for key in baseline)

@@ -78,8 +78,12 @@ class DistillationLoss(nn.Module):
         soft_targets = F.softmax(teacher_logits / self.temperature, dim=1)
         soft_predictions = F.log_softmax(student_logits / self.temperature, dim=1)
         distillation_loss = self.kl_div(soft_predictions, soft_targets) * self.temperature**2
-        student_loss = F.cross_entropy(student_logits, labels, label_smoothing=self.label_smoothing)
-        return self.alpha * distillation_loss + (1 - self.alpha) * student_loss
+        return self.alpha * distillation_loss + (1 - self.alpha) * self.hard_loss(student_logits, labels)
+
+    def hard_loss(self, student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The hard-label term alone: the student's own task loss (cross-entropy with the recipe's
+        label smoothing), what the same student trained without the teacher minimises."""
+        return F.cross_entropy(student_logits, labels, label_smoothing=self.label_smoothing)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, alpha={self.alpha}, label_smoothing={self.label_smoothing}"
@@ -180,16 +184,17 @@ class LiveTeacherDataset(Dataset):
 class DistillationModule(SupervisedModule):
     """Train a student with ``loss_fn`` (a :class:`DistillationLoss`) on training batches that
     carry the teacher's logits (:class:`WithTeacher`); validation and test batches are plain
-    ``(inputs, labels)`` and score the student alone with cross-entropy, the same ``val_loss``
-    a student trained without a teacher logs (so checkpoints and early stopping compare like
-    with like)."""
+    ``(inputs, labels)`` and score the student alone with its task loss
+    (:meth:`DistillationLoss.hard_loss`, label smoothing included), the same ``val_loss`` a
+    student trained without a teacher logs (so checkpoints, ``restore_best`` and early stopping
+    compare like with like)."""
 
     def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if isinstance(inputs, WithTeacher):
             predictions = self.model(inputs.inputs)
             return predictions, self.loss_fn(predictions, inputs.teacher_logits, targets)
         predictions = self.model(inputs)
-        return predictions, F.cross_entropy(predictions, targets)
+        return predictions, self.loss_fn.hard_loss(predictions, targets)
 
 
 @torch.no_grad()
