@@ -188,6 +188,6 @@ def compare(
     console.print(table)
     text = verdict(figures)
     if text:
-        console.print(safe_text(text), highlight=False)
+        console.print(safe_text(text, newlines=True), highlight=False)
     if out is not None:
         console.print(f"written: {safe_text(out / 'compare.md')}, {safe_text(out / 'compare.png')}")

@@ -132,6 +132,9 @@ def test_compare_measures_every_variant_on_the_same_split(digits_run, variants, 
     for figure in figures:
         assert set(figure["latency_ms"]) == {"b1_t1", "b1_t2", "b32_t1", "b32_t2"}
         assert all(0 < cell["p50"] <= cell["p99"] for cell in figure["latency_ms"].values())
+    # one sentence a variant, each on its own line in the terminal too (not an escaped "\\n")
+    printed = [line for line in result.stdout.splitlines() if line.startswith("- `")]
+    assert len(printed) == 2 and "\\n" not in result.stdout
     text = (tmp_path / "cmp" / "compare.md").read_text()
     assert "at batch 1 on 1 thread" in text and (tmp_path / "cmp" / "compare.png").stat().st_size > 1000
 
