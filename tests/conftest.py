@@ -121,17 +121,24 @@ def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -
     )
 
 
-@pytest.fixture(scope="session")
-def digits_run(tmp_path_factory) -> Path:
-    """A complete digits-mlp run folder (8 epochs), trained once per test session."""
+def trained_once(tmp_path_factory, name: str, *args: str, expect: str = "") -> Path:
+    """`shendu train ARGS --out FOLDER --no-progress` once per test session (:func:`train_once`);
+    the one run folder it wrote. ``expect``: a line the command must print."""
 
     def train(out: Path) -> Path:
-        result = run_cli("train", "digits-mlp", "--epochs", "8", "--out", str(out), "--no-progress")
+        result = run_cli("train", *args, "--out", str(out), "--no-progress")
         assert result.returncode == 0, result.stdout + result.stderr
+        assert expect in result.stdout
         (run,) = out.iterdir()
         return run
 
-    return train_once(tmp_path_factory, "runs", train)
+    return train_once(tmp_path_factory, name, train)
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory) -> Path:
+    """A complete digits-mlp run folder (8 epochs), trained once per test session."""
+    return trained_once(tmp_path_factory, "runs", "digits-mlp", "--epochs", "8")
 
 
 def folder_digest(path: Path) -> dict[str, bytes]:
@@ -195,31 +202,17 @@ TEXT_SMALL = ("--set", "train_limit=1500", "--set", "test_size=200", "--set", "v
 @pytest.fixture(scope="session")
 def det_run(tmp_path_factory) -> Path:
     """A detect-digits run (3 epochs on 64 canvases), trained once per test session."""
-
-    def train(out: Path) -> Path:
-        result = run_cli("train", "detect-digits", "--epochs", "3", *DETECT_TINY, "--out", str(out), "--no-progress")
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "test mAP@0.5" in result.stdout
-        (run,) = out.iterdir()
-        return run
-
-    return train_once(tmp_path_factory, "det", train)
+    return trained_once(tmp_path_factory, "det", "detect-digits", "--epochs", "3", *DETECT_TINY,
+                        expect="test mAP@0.5")
 
 
 @pytest.fixture(scope="session")
 def attention_run(tmp_path_factory) -> Path:
     """An imdb-lstm-attention run (8 epochs on 1,500 reviews of <= 96 tokens), trained once per test session."""
-
-    def train(out: Path) -> Path:
-        # no baselines: TF-IDF of 1,800 reviews takes ~4 s (the text recipes' tests exercise them)
-        # 96 tokens, not TEXT_SMALL's 160: the same learning in ~60% of the time (the longest fixture of make test)
-        result = run_cli("train", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL,
-                         "--set", "max_length=96", "--set", "baseline=false", "--out", str(out), "--no-progress")
-        assert result.returncode == 0, result.stdout + result.stderr
-        (run,) = out.iterdir()
-        return run
-
-    return train_once(tmp_path_factory, "text", train)
+    # no baselines: TF-IDF of 1,800 reviews takes ~4 s (the text recipes' tests exercise them)
+    # 96 tokens, not TEXT_SMALL's 160: the same learning in ~60% of the time (the longest fixture of make test)
+    return trained_once(tmp_path_factory, "text", "imdb-lstm-attention", "--epochs", "8", "--lr", "5e-3", *TEXT_SMALL,
+                        "--set", "max_length=96", "--set", "baseline=false")
 
 
 SPEECH_SMALL = ("--set", "train_clips=400", "--set", "val_clips=40", "--set", "test_clips=40", "--set", "min_digits=1",

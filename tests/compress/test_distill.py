@@ -390,7 +390,9 @@ def test_alpha_zero_trains_exactly_the_baseline_with_its_label_smoothing(mnist_i
         (student,) = out.glob("mnist-cnn-distilled-*")
         details = json.loads((student / "model.json").read_text())["variant"]["details"]
         assert details["label_smoothing"] == 0.1
-        assert "smooths the labels by 0.1" in (student / "report.md").read_text()
+        report = (student / "report.md").read_text()
+        assert "smooths the labels by 0.1" in report
+        assert "val loss is the student's own task loss (cross-entropy with label smoothing 0.1)" in report
         weights[alpha] = load_file(student / "model.safetensors")
     (baseline_run,) = (tmp_path / "alpha-0").glob("mnist-cnn-baseline-*")
     baseline = load_file(baseline_run / "model.safetensors")

@@ -16,34 +16,20 @@ import pytest
 from PIL import Image
 
 from shendu.serve.config import ServeConfig
-from tests.conftest import run_cli, train_once
+from tests.conftest import trained_once
 
 
 @pytest.fixture(scope="session")
 def mnist_run(tmp_path_factory) -> Path:
     """mnist-cnn on the shipped sample, narrow and short (2 epochs): a real image classifier."""
-
-    def train(out: Path) -> Path:
-        result = run_cli("train", "mnist-cnn", "--epochs", "2", "--set", "conv1=8", "--set", "conv2=16",
-                         "--set", "hidden=32", "--set", "augment=false", "--out", str(out), "--no-progress")
-        assert result.returncode == 0, result.stdout + result.stderr
-        (run,) = out.iterdir()
-        return run
-
-    return train_once(tmp_path_factory, "serve-mnist", train)
+    return trained_once(tmp_path_factory, "serve-mnist", "mnist-cnn", "--epochs", "2", "--set", "conv1=8",
+                        "--set", "conv2=16", "--set", "hidden=32", "--set", "augment=false")
 
 
 @pytest.fixture(scope="session")
 def xor_run(tmp_path_factory) -> Path:
     """The documents' XOR network: a vector model that reads 2 numbers."""
-
-    def train(out: Path) -> Path:
-        result = run_cli("train", "xor", "--out", str(out), "--no-progress")
-        assert result.returncode == 0, result.stdout + result.stderr
-        (run,) = out.iterdir()
-        return run
-
-    return train_once(tmp_path_factory, "serve-xor", train)
+    return trained_once(tmp_path_factory, "serve-xor", "xor")
 
 
 def free_port() -> int:

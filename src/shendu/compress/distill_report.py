@@ -59,8 +59,9 @@ def student_notes(details: dict[str, Any], teacher: str, examples: int) -> list[
              "its label (`--teacher-logits live` teaches each augmented image instead). `--set augment=false` trains "
              "on exactly the inputs the teacher read." if augmented else
              "The student trains on exactly the inputs the teacher read (no augmentation).")]),
-        "In the epoch table, train loss is the distillation loss; val loss is the student's cross-entropy, "
-        "the same measure its baseline logs.",
+        "In the epoch table, train loss is the distillation loss; val loss is the student's own task loss "
+        "(cross-entropy" + (f" with label smoothing {details['label_smoothing']:g}" if details.get("label_smoothing")
+                            else "") + "), the same measure its baseline logs.",
     ]
 
 
