@@ -40,6 +40,12 @@ def test_the_run_folder_names_the_ngram_model_and_the_baseline(zh_run):
     report = (zh_run / "report.md").read_text()
     assert "TF-IDF + logistic regression" in report and "character 1-3-grams" in report
     assert "TextCNN" in report and "86" in report  # the model and its target
+    # the members trained apart, each kept at its own best epoch (of the one epoch run here)
+    assert model["kwargs"]["train_apart"] is True and model["kwargs"]["member_dropout"] == 0.0
+    metrics = json.loads((zh_run / "metrics.json").read_text())
+    assert metrics["member_weights_epochs"] == {"logistic": 1, "fasttext": 1, "cnn": 1}
+    assert "weights of each member from its best epoch: logistic 1, fasttext 1, cnn 1" in report
+    assert "trained apart (`members=apart`)" in report
 
 
 def test_predict_equals_the_model_rebuilt_by_hand_from_the_folder(zh_run):
@@ -75,12 +81,23 @@ def test_evaluate_reproduces_the_metrics_and_explain_is_refused(zh_run):
 
 
 @pytest.mark.parametrize("setting, message", [("model=bilstm", "must be one of ngram-cnn, lstm-attention"),
+                                              ("members=alone", "must be one of apart, together"),
                                               ("max_n=4", "must be 1, 2 or 3"), ("buckets=0", "at least 1")])
 def test_bad_settings_are_refused(setting, message):
     key, value = setting.split("=")
     config = ReviewsZhConfig(**{key: int(value) if value.isdigit() else value})
     with pytest.raises(ValueError, match=message):
         config.validate()
+
+
+def test_members_together_is_the_ensemble_of_before():
+    together = RECIPE.model_kwargs(ReviewsZhConfig(members="together"), 50)
+    assert together["train_apart"] is False and together["member_dropout"] == 0.67
+    apart = RECIPE.model_kwargs(ReviewsZhConfig(), 50)
+    assert apart["train_apart"] is True and apart["member_dropout"] == 0.0  # member dropout is for together
+    old = ReviewsZhConfig().to_dict()
+    del old["members"]  # a config.json written before the setting existed
+    assert RECIPE.config_from_dict(old).members == "together"
 
 
 def test_the_old_bilstm_stays_reachable():

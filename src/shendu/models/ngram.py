@@ -148,14 +148,22 @@ class TextCNN(nn.Module):
 
 
 class NgramCNNClassifier(nn.Module):
-    """An ensemble of three classifiers over the same token ids, trained together: a logistic
-    regression over hashed n-grams (:class:`NgramLogistic`), a fastText bag (:class:`FastText`) and a
-    character TextCNN (:class:`TextCNN`).
+    """An ensemble of three classifiers over the same token ids: a logistic regression over hashed
+    n-grams (:class:`NgramLogistic`), a fastText bag (:class:`FastText`) and a character TextCNN
+    (:class:`TextCNN`).
 
     Its logits are the mean of the members' log-probabilities, so its probabilities are their
-    normalised geometric mean, and the cross-entropy of those logits is the members' mean
-    cross-entropy minus a term that is zero when they agree: each member learns the task itself
-    (not only the others' residual), as in an ensemble of separately trained models.
+    normalised geometric mean.
+
+    How the members train (``train_apart``):
+
+    - apart (``True``): each member minimises its own cross-entropy and keeps the weights of its
+      own best validation epoch (:class:`shendu.train.members.MemberEnsembleModule`), as an
+      ensemble of separately trained and separately early-stopped models;
+    - together (``False``): the ensemble's logits are trained as one model. Their cross-entropy is
+      the members' mean cross-entropy minus a term that is zero when they agree, and
+      ``member_dropout`` makes each member answer alone on part of the reviews; all three share
+      one stopping epoch.
 
     Args:
         vocab_size: tokenizer vocabulary size (id 0 = padding).
@@ -165,30 +173,40 @@ class NgramCNNClassifier(nn.Module):
         cnn_embedding_dim, filters, kernel_sizes: the TextCNN.
         dropout: of the fastText head and the TextCNN.
         linear_scale: see :class:`NgramLogistic`.
-        member_dropout: in training, each member is left out of each review's mean with this
-            probability (never all of them); evaluation always averages all three.
+        member_dropout: in training together, each member is left out of each review's mean with
+            this probability (never all of them); evaluation always averages all three.
+        train_apart: train each member on its own loss, each kept at its own best epoch (above).
     """
+
+    members = ("logistic", "fasttext", "cnn")
 
     def __init__(self, vocab_size: int, num_classes: int = 2, buckets: int = 262_144, max_n: int = 3,
                  embedding_dim: int = 32, hidden: int = 64, cnn_embedding_dim: int = 64, filters: int = 64,
                  kernel_sizes: tuple[int, ...] = (1, 2, 3, 4), dropout: float = 0.5,
-                 linear_scale: float = 4.0, member_dropout: float = 0.0) -> None:
+                 linear_scale: float = 4.0, member_dropout: float = 0.0, train_apart: bool = False) -> None:
         super().__init__()
         if not 0 <= member_dropout < 1:
             raise ValueError(f"member_dropout must be in [0, 1); got {member_dropout}")
         self.member_dropout = member_dropout
+        self.train_apart = train_apart
         self.logistic = NgramLogistic(vocab_size, num_classes, buckets, max_n, linear_scale)
         self.fasttext = FastText(vocab_size, num_classes, buckets, max_n, embedding_dim, hidden, dropout)
         self.cnn = TextCNN(vocab_size, num_classes, cnn_embedding_dim, filters, kernel_sizes, dropout)
 
     def member_logits(self, ids: torch.Tensor) -> torch.Tensor:
         """Each member's logits: ``(B, 3, C)`` (logistic, fastText, CNN)."""
-        return torch.stack([self.logistic(ids), self.fasttext(ids), self.cnn(ids)], dim=1)
+        return torch.stack([getattr(self, name)(ids) for name in self.members], dim=1)
+
+    @staticmethod
+    def combine(member_logits: torch.Tensor) -> torch.Tensor:
+        """The ensemble's logits from its members': ``(B, M, C)`` -> ``(B, C)``, the mean of their
+        log-probabilities."""
+        return torch.log_softmax(member_logits, dim=-1).mean(dim=1)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        log_probabilities = torch.log_softmax(self.member_logits(ids), dim=-1)  # (B, 3, C)
         if not self.training or self.member_dropout == 0:
-            return log_probabilities.mean(dim=1)
+            return self.combine(self.member_logits(ids))
+        log_probabilities = torch.log_softmax(self.member_logits(ids), dim=-1)  # (B, 3, C)
         # member dropout: each review's loss reads a random subset of the members (never none), so
         # each member must answer well on its own too, as when ensembled models are trained apart
         keep = torch.rand(log_probabilities.shape[:2], device=ids.device) >= self.member_dropout  # (B, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from typing import Any
 
 import lightning as L
 import torch
@@ -188,9 +189,15 @@ def fit(task: TrainingTask, run: RunFolder, resume: bool = False) -> FitResult:
         checkpoint = load_checkpoint(best)
         module.load_state_dict(checkpoint["state_dict"])
         best_epoch = int(checkpoint["epoch"]) + 1
+    extra: dict[str, Any] = {"skipped_steps": module.skipped_steps} if getattr(module, "skipped_steps", 0) else {}
+    restore_members = getattr(module, "restore_member_bests", None)  # an ensemble trained apart (train/members.py)
+    if restore_members is not None:
+        member_epochs = restore_members()
+        if member_epochs:
+            extra["member_weights_epochs"] = member_epochs
+            best_epoch = max(member_epochs.values())
     model = module.model.cpu().eval().to(memory_format=torch.contiguous_format)
 
-    extra = {"skipped_steps": module.skipped_steps} if getattr(module, "skipped_steps", 0) else None
     metrics = finish_run(task, run, model, history.rows, env, weights_epoch=best_epoch, wall_seconds=train_seconds,
-                         extra_metrics=extra)
+                         extra_metrics=extra or None)
     return FitResult(run, metrics, history.rows)

@@ -41,10 +41,12 @@ class TrainKind:
 
 
 def _supervised_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
+    from shendu.train.members import MemberEnsembleModule, trains_members_apart
     from shendu.train.module import SupervisedModule
 
-    return SupervisedModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
-                            steps_per_epoch=steps_per_epoch)
+    module = MemberEnsembleModule if trains_members_apart(model) else SupervisedModule  # the model says how
+    return module(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
+                  steps_per_epoch=steps_per_epoch)
 
 
 def _forecast_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:

@@ -25,7 +25,7 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "| metric | value |",
         "|---|---|",
         *(f"| {name} | {value} |" for name, value in task.task_kind.report_rows(metrics)),
-        f"| epochs run | {metrics['epochs_run']} (weights from epoch {metrics['weights_epoch']}) |",
+        f"| epochs run | {metrics['epochs_run']} ({weights_from(metrics)}) |",
         f"| training time | {metrics['train_seconds']:.1f} s ({metrics['seconds_per_epoch']:.2f} s/epoch) |",
         f"| training throughput | {metrics['train_examples_per_second']:.0f} examples/s |",
     ]
@@ -70,6 +70,15 @@ def render_report(task: TrainingTask, metrics: dict[str, Any], history: list[dic
         "",
     ]
     return "\n".join(lines)
+
+
+def weights_from(metrics: dict[str, Any]) -> str:
+    """``weights from epoch 4``, or for an ensemble whose members were kept at their own best
+    epochs ``weights of each member from its best epoch: logistic 4, fasttext 2, cnn 4``."""
+    members = metrics.get("member_weights_epochs")
+    if members:
+        return "weights of each member from its best epoch: " + ", ".join(f"{k} {v}" for k, v in members.items())
+    return f"weights from epoch {metrics['weights_epoch']}"
 
 
 def _cell(value: Any) -> str:
