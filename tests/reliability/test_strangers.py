@@ -440,7 +440,9 @@ def _literals(tree: ast.AST) -> list[str]:
     return out
 
 
-OTHER_TOOLS = {"--version"}  # espeak-ng --version, run to record the synthesiser's version
+# espeak-ng --version, run to record the synthesiser's version; pip's --no-deps, in the hint that
+# installs the package carrying M3E-small's weights
+OTHER_TOOLS = {"--version", "--no-deps"}
 
 
 def test_every_option_and_setting_that_the_source_advises_exists():

