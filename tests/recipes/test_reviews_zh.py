@@ -112,3 +112,21 @@ def test_the_scratch_engine_asks_for_the_bilstm_before_a_run_folder_exists(tmp_p
     assert "--set model=lstm-attention" in " ".join(result.stderr.split())
     assert not (tmp_path / "runs").exists()
     ReviewsZhConfig(engine="scratch", model="lstm-attention").validate()  # the twin the scratch engine trains
+
+
+def test_a_distilled_ensemble_keeps_its_members_apart(zh_run, tmp_path):
+    """`shendu distill TEACHER --student reviews-zh`: the student's members each learn from the
+    teacher on their own and keep their own best epochs, as its baseline's do."""
+    tiny = [item for pair in zip(TINY[2::2], TINY[3::2], strict=True) for item in pair]  # the --set pairs
+    result = run_cli("distill", str(zh_run), "--student", "reviews-zh", "--set", "epochs=2", *tiny,
+                     "--out", str(tmp_path), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (student,) = tmp_path.glob("reviews-zh-distilled-*")
+    (baseline,) = tmp_path.glob("reviews-zh-baseline-*")
+    for run in (student, baseline):
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert set(metrics["member_weights_epochs"]) == {"logistic", "fasttext", "cnn"}, run.name
+        assert all(epoch in (1, 2) for epoch in metrics["member_weights_epochs"].values())
+        columns = (run / "history.csv").read_text().splitlines()[0]
+        assert "val_loss" in columns
+    assert shendu.load(student).evaluate().reproduced

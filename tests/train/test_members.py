@@ -137,3 +137,42 @@ def test_validation_scores_the_ensemble_and_training_the_members():
     torch.testing.assert_close(predictions, model(ids))
     torch.testing.assert_close(val_loss, F.cross_entropy(model(ids), labels))
     assert isinstance(module, SupervisedModule)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_distilled_members_each_get_the_gradient_of_their_own_distillation_loss(seed):
+    """`shendu distill TEACHER --student reviews-zh`: each member apart learns from the teacher on
+    its own (the documents' loss, T=4, alpha=0.7, per member); validation scores with the hard
+    loss, the val_loss the student trained alone logs; alpha=0 is the plain members-apart loss."""
+    from shendu.train.distill import DistillationLoss, MemberDistillationModule, WithTeacher
+
+    ids, labels = _ids(16, seed=seed)
+    teacher = torch.randn(16, 2, generator=torch.Generator().manual_seed(seed + 7)) * 3
+    loss_fn = DistillationLoss(temperature=4.0, alpha=0.7)
+    model = _model(seed)
+    module = MemberDistillationModule(model, loss_fn, classification_metrics(2),
+                                      TrainConfig(epochs=1, lr=5e-2, scheduler="none"), steps_per_epoch=1).train()
+    _, loss = module.predictions_and_loss(WithTeacher(ids, teacher), labels)
+    loss.backward()
+    got = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+    reference = _model(seed)
+    for name in reference.members:
+        logits = getattr(reference, name)(ids)
+        soft = F.kl_div(F.log_softmax(logits / 4, dim=1), F.softmax(teacher / 4, dim=1), reduction="batchmean") * 16
+        ((0.7 * soft + 0.3 * F.cross_entropy(logits, labels)) / len(reference.members)).backward()
+    for name, p in reference.named_parameters():
+        if p.grad is not None:
+            torch.testing.assert_close(got[name], p.grad, rtol=1e-5, atol=1e-7)
+    assert set(got) == {name for name, p in reference.named_parameters() if p.grad is not None}
+    module.eval()
+    with torch.no_grad():
+        predictions, val_loss = module.predictions_and_loss(ids, labels)  # validation: no teacher
+        torch.testing.assert_close(val_loss, F.cross_entropy(predictions, labels))
+    plain = _module(_model(seed)).train()
+    alpha0 = MemberDistillationModule(_model(seed), DistillationLoss(4.0, 0.0), classification_metrics(2),
+                                      TrainConfig(epochs=1, lr=5e-2, scheduler="none"), steps_per_epoch=1).train()
+    torch.manual_seed(1)
+    _, expected = plain.predictions_and_loss(ids, labels)
+    torch.manual_seed(1)
+    _, got_alpha0 = alpha0.predictions_and_loss(WithTeacher(ids, teacher), labels)
+    torch.testing.assert_close(got_alpha0, expected)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from shendu.train.members import MemberEnsembleModule
 from shendu.train.module import SupervisedModule
 
 __all__ = ["DistillationLoss", "DistillationModule", "LiveTeacherDataset", "TeacherLogitsDataset", "WithTeacher",
@@ -195,6 +196,24 @@ class DistillationModule(SupervisedModule):
             return predictions, self.loss_fn(predictions, inputs.teacher_logits, targets)
         predictions = self.model(inputs)
         return predictions, self.loss_fn.hard_loss(predictions, targets)
+
+
+class MemberDistillationModule(MemberEnsembleModule):
+    """An ensemble whose members train apart (:mod:`shendu.train.members`), each member
+    distilled on its own: each minimises ``loss_fn`` (a :class:`DistillationLoss`) of its own
+    logits against the teacher's, and keeps its own best-validation epoch; validation scores
+    the members and the ensemble with the task loss alone, as for the student trained without
+    the teacher."""
+
+    def scoring_loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn.hard_loss(logits, targets)
+
+    def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(inputs, WithTeacher):
+            return super().predictions_and_loss(inputs, targets)
+        members = self.model.member_logits(inputs.inputs)  # (B, M, C)
+        losses = [self.loss_fn(members[:, k], inputs.teacher_logits, targets) for k in range(members.shape[1])]
+        return self.model.combine(members), torch.stack(losses).mean()
 
 
 @torch.no_grad()

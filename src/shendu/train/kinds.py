@@ -76,10 +76,12 @@ def _multimodal_module(task: TrainingTask, model: nn.Module, steps_per_epoch: in
 
 
 def _distillation_module(task: TrainingTask, model: nn.Module, steps_per_epoch: int) -> L.LightningModule:
-    from shendu.train.distill import DistillationModule
+    from shendu.train.distill import DistillationModule, MemberDistillationModule
+    from shendu.train.members import trains_members_apart
 
-    return DistillationModule(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
-                              steps_per_epoch=steps_per_epoch)
+    module = MemberDistillationModule if trains_members_apart(model) else DistillationModule
+    return module(model, task.loss_fn, task.metrics(len(task.data.labels)), task.config,
+                  steps_per_epoch=steps_per_epoch)
 
 
 CLASSIFICATION_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")

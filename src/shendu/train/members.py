@@ -50,6 +50,10 @@ class MemberEnsembleModule(SupervisedModule):
         self.best_member_weights: dict[str, dict[str, torch.Tensor]] = {}
         self._last_members: torch.Tensor | None = None
 
+    def scoring_loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The loss validation scores a member or the ensemble with (the task's loss)."""
+        return self.loss_fn(logits, targets)
+
     def predictions_and_loss(self, inputs: Any, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         members = self.model.member_logits(inputs)  # (B, M, C)
         predictions = self.model.combine(members)
@@ -57,14 +61,14 @@ class MemberEnsembleModule(SupervisedModule):
             losses = [self.loss_fn(members[:, k], targets) for k in range(members.shape[1])]
             return predictions, torch.stack(losses).mean()
         self._last_members = members.detach()
-        return predictions, self.loss_fn(predictions, targets)
+        return predictions, self.scoring_loss(predictions, targets)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         super().validation_step(batch, batch_idx)
         _, targets = batch
         assert self._last_members is not None
         for k, metric in enumerate(self.member_val_losses):
-            metric.update(self.loss_fn(self._last_members[:, k], targets), weight=len(targets))
+            metric.update(self.scoring_loss(self._last_members[:, k], targets), weight=len(targets))
         self._last_members = None
 
     def on_validation_epoch_end(self) -> None:
