@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 class ReviewsZhM3eConfig(TextConfig):
     """reviews-zh-m3e settings (see TextConfig): the split of ``reviews-zh`` (same sizes, same
     ``split_seed``), read by M3E-small's own word-piece tokenizer (one piece per Chinese
-    character), reviews cut to their first 32 and last 96 pieces (95% of the reviews are
-    shorter than 190 pieces); AdamW with a short warm-up (OneCycle), as for any BERT
+    character), long reviews cut to their first 32 and last 96 pieces (most are far
+    shorter); AdamW with a short warm-up (OneCycle), as for any BERT
     fine-tuning, in bfloat16 mixed precision."""
 
     epochs: int = 2
