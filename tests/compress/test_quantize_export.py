@@ -121,6 +121,35 @@ def test_text_models_export_with_a_dynamic_token_axis_and_quantize_embeddings():
         assert torch.allclose(quantized(batches[1]), model(batches[1]), atol=0.1)
 
 
+class _Lookups(torch.nn.Module):
+    """Two embeddings read through index views, as BERT reads its token types
+    (``zeros[:, :T].expand(B, T)``) and positions (``arange[:, :T]``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.words, self.types = torch.nn.Embedding(50, 8), torch.nn.Embedding(2, 8)
+        self.register_buffer("type_ids", torch.zeros(1, 64, dtype=torch.long), persistent=False)
+
+    def forward(self, ids):
+        types = self.type_ids[:, : ids.shape[1]].expand(ids.shape[0], ids.shape[1])
+        return self.words(ids) + self.types(types)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_int8_embeddings_take_index_views_as_nn_embedding_does(seed):
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = _Lookups().eval()
+    quantized = quantize_dynamic_layers(model, ["Embedding"])
+    assert list(quantized_layer_names(quantized).values()) == ["QuantizedEmbedding", "QuantizedEmbedding"]
+    batch, length = (int(v) for v in torch.randint(1, 9, (2,), generator=generator))
+    ids = torch.randint(0, 50, (batch, 2 * length), generator=generator)
+    views = [ids, ids[:, ::2], ids.t().contiguous().t(), ids[:1].expand(batch, -1)]  # strided, transposed, expanded
+    for view in views:
+        with torch.no_grad():
+            torch.testing.assert_close(quantized(view), model(view), atol=0.05, rtol=0)
+
+
 def test_compare_measures_every_variant_on_the_same_split(digits_run, variants, tmp_path):
     result = run_cli("compare", str(digits_run), str(variants["int8"]), str(variants["onnx"]), "--calls", "5",
                      "--out", str(tmp_path / "cmp"))

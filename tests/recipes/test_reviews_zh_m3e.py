@@ -77,3 +77,22 @@ def test_the_recipe_counts_its_parameters():
 
     kwargs = RECIPE.model_kwargs(ReviewsZhM3eConfig(), vocab_size=21128, num_classes=2)
     assert sum(p.numel() for p in build_model(RECIPE.factory, kwargs).parameters()) == RECIPE.parameters
+
+
+def test_the_encoder_quantizes_to_int8_and_exports_to_onnx(m3e_run, tmp_path):
+    """BERT reads its token types through an expanded index view, which torch.ao's int8 embedding
+    kernel refused ("Expect weight, indices, and offsets to be contiguous") before it was made
+    contiguous for it."""
+    float_probabilities = [p.probabilities for p in shendu.load(m3e_run).predict(TEXTS)]
+    sizes = {}
+    for args in (["compress", "--quantize", "dynamic"], ["export"]):
+        result = run_cli(args[0], str(m3e_run), *args[1:], "--out", str(tmp_path / args[0]))
+        assert result.returncode == 0, result.stdout + result.stderr
+        (variant,) = (tmp_path / args[0]).iterdir()
+        predictor = shendu.load(variant)
+        sizes[args[0]] = sum(p.stat().st_size for p in variant.glob("model.*") if p.suffix in (".safetensors", ".onnx"))
+        assert predictor.evaluate().reproduced
+        for probabilities, prediction in zip(float_probabilities, predictor.predict(TEXTS), strict=True):
+            for label, value in probabilities.items():
+                assert abs(prediction.probabilities[label] - value) < (0.1 if args[0] == "compress" else 1e-4)  # int8 activations: ~0.05
+    assert (m3e_run / "model.safetensors").stat().st_size > 3 * sizes["compress"] and sizes["export"] > 0

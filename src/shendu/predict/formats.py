@@ -142,7 +142,17 @@ def quantize_dynamic_layers(model: nn.Module, layers: Iterable[str]) -> nn.Modul
         spec[nn.Embedding] = float_qparams_weight_only_qconfig
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's "migrate to torchao" notice, and per-tensor warnings
-        return quantize_dynamic(copy.deepcopy(model).eval(), spec, dtype=torch.qint8)
+        quantized = quantize_dynamic(copy.deepcopy(model).eval(), spec, dtype=torch.qint8)
+    for module in quantized.modules():
+        if isinstance(module, torch.ao.nn.quantized.Embedding):
+            module.register_forward_pre_hook(_contiguous_indices)
+    return quantized
+
+
+def _contiguous_indices(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """torch.ao's int8 embedding kernel refuses indices that are views with gaps (BERT's token
+    types are ``zeros[:, :T].expand(B, T)``); nn.Embedding takes them, so its int8 twin must."""
+    return tuple(a.contiguous() if isinstance(a, torch.Tensor) else a for a in args)
 
 
 def quantized_layer_names(model: nn.Module) -> dict[str, str]:
